@@ -1,0 +1,40 @@
+"""digitcnn: handwritten digit recognition with a Keras CNN.
+
+The public API:
+
+- :class:`DigitClassifier`, a scikit-learn-style classifier with ``fit``,
+  ``evaluate``, ``predict``, ``predict_proba``, ``score``, ``save`` and ``load``;
+- :func:`load_mnist` and :func:`read_idx`, which read MNIST from IDX files, a
+  Keras-style ``.npz`` or Keras's download;
+- :func:`preprocess_images` and :func:`preprocess_labels`, the input contract;
+- the constants :data:`IMAGE_SIZE` and :data:`NUM_CLASSES`, and the exceptions
+  :class:`NotFittedError` and :class:`DataUnavailableError`.
+"""
+
+from __future__ import annotations
+
+import os
+
+# TensorFlow's C++ start-up chatter is noise for library users; a user's own setting wins.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from digitcnn._classifier import DigitClassifier
+from digitcnn._constants import IMAGE_SIZE, NUM_CLASSES
+from digitcnn._data import DATA_ENV_VAR, load_mnist, read_idx
+from digitcnn._exceptions import DataUnavailableError, NotFittedError
+from digitcnn._preprocess import preprocess_images, preprocess_labels
+from digitcnn._version import __version__
+
+__all__ = [
+    "DATA_ENV_VAR",
+    "IMAGE_SIZE",
+    "NUM_CLASSES",
+    "DataUnavailableError",
+    "DigitClassifier",
+    "NotFittedError",
+    "__version__",
+    "load_mnist",
+    "preprocess_images",
+    "preprocess_labels",
+    "read_idx",
+]

@@ -1,0 +1,451 @@
+"""DigitClassifier: a scikit-learn-style estimator around the digitcnn CNN."""
+
+from __future__ import annotations
+
+import datetime
+import inspect
+import math
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from typing_extensions import Self
+
+from digitcnn._constants import IMAGE_SIZE, MAX_PIXEL, NUM_CLASSES
+from digitcnn._exceptions import NotFittedError
+from digitcnn._model import INPUT_SHAPE, build_model, build_optimizer
+from digitcnn._preprocess import preprocess_images, preprocess_labels
+from digitcnn._saving import FORMAT_NAME, FORMAT_VERSION, read_model, write_model
+from digitcnn._version import __version__
+
+__all__ = ["DigitClassifier"]
+
+_PREDICT_BATCH_SIZE = 1024  # bounds memory while keeping the CPU busy
+_LOG_EPSILON = 1e-7  # Keras's clipping of probabilities in cross-entropy
+
+
+def _check_int(name: str, value: object, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int; got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}; got {value}")
+
+
+class DigitClassifier:
+    """Handwritten digit classifier: a Keras CNN behind a scikit-learn-style API.
+
+    Hyperparameters are stored unchanged by the constructor and checked by
+    :meth:`fit`, which builds and trains a new network; everything learned
+    ends in an underscore.
+
+    Parameters
+    ----------
+    epochs : int, default 15
+        Number of passes over the training images.
+    batch_size : int, default 128
+        Number of images per optimisation step (and per batch in prediction
+        during training's validation).
+    learning_rate : float, default 0.003
+        Peak learning rate of Adam, reached by a linear warm-up over the first
+        tenth of training and followed by a cosine decay to zero.
+    augment : bool, default True
+        Whether training images are randomly rotated (up to 10 degrees),
+        shifted (up to 10%) and zoomed (up to 10%).
+    seed : int or None, default None
+        Seed for weight initialisation, shuffling, dropout and augmentation.
+        With a seed, fitting twice on the same data on the same machine gives
+        the same predictions. Seeding sets Python's, NumPy's and TensorFlow's
+        global random states (:func:`keras.utils.set_random_seed`).
+    verbose : int, default 0
+        Keras's training output: 0 silent, 1 progress bar, 2 one line per epoch.
+
+    Attributes
+    ----------
+    model_ : keras.Model
+        The trained network; maps float32 ``(n, 28, 28, 1)`` images in [0, 1]
+        to ``(n, 10)`` probabilities.
+    history_ : dict of str to list of float
+        Loss and accuracy per epoch (and ``val_loss``, ``val_accuracy`` when
+        validation data was given), as in :attr:`keras.callbacks.History.history`.
+    classes_ : numpy.ndarray of int64
+        The class labels, ``array([0, 1, ..., 9])``.
+
+    Examples
+    --------
+    >>> from digitcnn import DigitClassifier, load_mnist
+    >>> (x_train, y_train), (x_test, y_test) = load_mnist("data/mnist")
+    >>> clf = DigitClassifier(epochs=1, seed=0).fit(x_train[:2000], y_train[:2000])
+    >>> clf.predict(x_test[:5]).shape
+    (5,)
+    >>> clf.predict_proba(x_test[:5]).sum(axis=1).round(3)
+    array([1., 1., 1., 1., 1.], dtype=float32)
+    """
+
+    def __init__(
+        self,
+        *,
+        epochs: int = 15,
+        batch_size: int = 128,
+        learning_rate: float = 3e-3,
+        augment: bool = True,
+        seed: int | None = None,
+        verbose: int = 0,
+    ) -> None:
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.augment = augment
+        self.seed = seed
+        self.verbose = verbose
+
+    # -- hyperparameters ---------------------------------------------------
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        signature = inspect.signature(cls.__init__)
+        return [name for name in signature.parameters if name != "self"]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Return the hyperparameters, as passed to the constructor.
+
+        Parameters
+        ----------
+        deep : bool, default True
+            Accepted for scikit-learn compatibility; there are no nested
+            estimators.
+
+        Returns
+        -------
+        dict
+            Hyperparameter names mapped to their values.
+        """
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> Self:
+        """Set hyperparameters; they take effect at the next :meth:`fit`.
+
+        Parameters
+        ----------
+        **params
+            Hyperparameter names and new values.
+
+        Returns
+        -------
+        DigitClassifier
+            ``self``.
+
+        Raises
+        ------
+        ValueError
+            If a name is not a hyperparameter of this class.
+        """
+        valid = self._param_names()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(
+                    f"invalid parameter {name!r} for {type(self).__name__}; valid ones are {valid}"
+                )
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        defaults = {
+            name: parameter.default
+            for name, parameter in inspect.signature(type(self).__init__).parameters.items()
+        }
+        changed = [
+            f"{name}={value!r}"
+            for name, value in self.get_params().items()
+            if value != defaults[name]
+        ]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+    def _check_params(self) -> None:
+        _check_int("epochs", self.epochs, 1)
+        _check_int("batch_size", self.batch_size, 1)
+        if isinstance(self.learning_rate, bool) or not isinstance(
+            self.learning_rate, (int, float, np.floating, np.integer)
+        ):
+            raise TypeError(f"learning_rate must be a float; got {self.learning_rate!r}")
+        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise ValueError(f"learning_rate must be positive and finite; got {self.learning_rate}")
+        if not isinstance(self.augment, (bool, np.bool_)):
+            raise TypeError(f"augment must be True or False; got {self.augment!r}")
+        if self.seed is not None:
+            _check_int("seed", self.seed, 0)
+        if self.verbose not in (0, 1, 2) or isinstance(self.verbose, bool):
+            raise ValueError(f"verbose must be 0, 1 or 2; got {self.verbose!r}")
+
+    # -- training ------------------------------------------------------------
+
+    def fit(
+        self,
+        x: ArrayLike,
+        y: ArrayLike,
+        *,
+        validation_data: tuple[ArrayLike, ArrayLike] | None = None,
+        callbacks: Sequence[keras.callbacks.Callback] | None = None,
+    ) -> Self:
+        """Train a new network on images ``x`` with labels ``y``.
+
+        Parameters
+        ----------
+        x : array_like
+            Images, in any layout that :func:`~digitcnn.preprocess_images` accepts.
+        y : array_like
+            Digit labels 0-9, shape ``(n,)``.
+        validation_data : tuple of (array_like, array_like), optional
+            Images and labels evaluated at the end of each epoch; their loss and
+            accuracy go into :attr:`history_` as ``val_loss`` and ``val_accuracy``.
+        callbacks : sequence of keras.callbacks.Callback, optional
+            Keras callbacks passed to :meth:`keras.Model.fit`.
+
+        Returns
+        -------
+        DigitClassifier
+            ``self``, fitted.
+
+        Raises
+        ------
+        TypeError, ValueError
+            If a hyperparameter, the images, the labels, ``validation_data`` or
+            ``callbacks`` are invalid.
+        """
+        self._check_params()
+        images = preprocess_images(x)
+        labels = preprocess_labels(y, n_images=len(images))
+        validation = None
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise TypeError(
+                    "validation_data must be a tuple (images, labels); "
+                    f"got {type(validation_data).__name__}"
+                )
+            val_images = preprocess_images(validation_data[0])
+            validation = (val_images, preprocess_labels(validation_data[1], len(val_images)))
+        callback_list = list(callbacks or [])
+        for callback in callback_list:
+            if not isinstance(callback, keras.callbacks.Callback):
+                raise TypeError(
+                    f"callbacks must be keras.callbacks.Callback instances; got {callback!r}"
+                )
+
+        if self.seed is not None:
+            keras.utils.set_random_seed(int(self.seed))
+        model = build_model(augment=bool(self.augment))
+        total_steps = int(self.epochs) * math.ceil(len(images) / int(self.batch_size))
+        model.compile(
+            optimizer=build_optimizer(float(self.learning_rate), total_steps),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        history = model.fit(
+            images,
+            labels,
+            batch_size=int(self.batch_size),
+            epochs=int(self.epochs),
+            verbose=int(self.verbose),
+            validation_data=validation,
+            callbacks=callback_list,
+            shuffle=True,
+        )
+        self.model_ = model
+        self.history_ = {
+            key: [float(value) for value in values] for key, values in history.history.items()
+        }
+        self.classes_ = np.arange(NUM_CLASSES, dtype=np.int64)
+        return self
+
+    # -- inference -------------------------------------------------------------
+
+    def _fitted_model(self) -> keras.Model:
+        model = getattr(self, "model_", None)
+        if model is None:
+            raise NotFittedError(
+                f"this {type(self).__name__} is not fitted yet: call fit(x, y) first, "
+                f"or {type(self).__name__}.load(path)"
+            )
+        return model
+
+    def predict_proba(self, x: ArrayLike) -> NDArray[np.float32]:
+        """Return the probability of each digit for each image.
+
+        Parameters
+        ----------
+        x : array_like
+            Images, in any layout that :func:`~digitcnn.preprocess_images` accepts.
+
+        Returns
+        -------
+        numpy.ndarray of float32
+            Shape ``(n, 10)``; row ``i`` holds the probabilities of the digits
+            0-9 for image ``i`` and sums to 1.
+
+        Raises
+        ------
+        NotFittedError
+            If the classifier was neither fitted nor loaded.
+        TypeError, ValueError
+            If the images are invalid.
+        """
+        model = self._fitted_model()
+        images = preprocess_images(x)
+        batches = [
+            keras.ops.convert_to_numpy(
+                model(images[start : start + _PREDICT_BATCH_SIZE], training=False)
+            )
+            for start in range(0, len(images), _PREDICT_BATCH_SIZE)
+        ]
+        return np.concatenate(batches).astype(np.float32, copy=False)
+
+    def predict(self, x: ArrayLike) -> NDArray[np.int64]:
+        """Return the most probable digit for each image.
+
+        Parameters
+        ----------
+        x : array_like
+            Images, in any layout that :func:`~digitcnn.preprocess_images` accepts.
+
+        Returns
+        -------
+        numpy.ndarray of int64
+            Shape ``(n,)``, values 0-9.
+        """
+        labels: NDArray[np.int64] = self.predict_proba(x).argmax(axis=1).astype(np.int64)
+        return labels
+
+    def evaluate(self, x: ArrayLike, y: ArrayLike) -> dict[str, float]:
+        """Return the cross-entropy loss and the accuracy on labelled images.
+
+        Parameters
+        ----------
+        x : array_like
+            Images, in any layout that :func:`~digitcnn.preprocess_images` accepts.
+        y : array_like
+            Their digit labels 0-9, shape ``(n,)``.
+
+        Returns
+        -------
+        dict of str to float
+            ``{"loss": ..., "accuracy": ...}``.
+        """
+        proba = self.predict_proba(x)
+        labels = preprocess_labels(y, n_images=len(proba))
+        chosen = np.clip(proba[np.arange(len(labels)), labels], _LOG_EPSILON, 1.0)
+        return {
+            "loss": float(-np.log(chosen).mean()),
+            "accuracy": float((proba.argmax(axis=1) == labels).mean()),
+        }
+
+    def score(self, x: ArrayLike, y: ArrayLike) -> float:
+        """Return the accuracy on labelled images, as scikit-learn classifiers do.
+
+        Parameters
+        ----------
+        x : array_like
+            Images, in any layout that :func:`~digitcnn.preprocess_images` accepts.
+        y : array_like
+            Their digit labels 0-9, shape ``(n,)``.
+
+        Returns
+        -------
+        float
+            The fraction of images whose digit is predicted correctly.
+        """
+        return self.evaluate(x, y)["accuracy"]
+
+    # -- persistence -----------------------------------------------------------
+
+    def _metadata(self) -> dict[str, Any]:
+        import tensorflow as tf
+
+        return {
+            "format": FORMAT_NAME,
+            "format_version": FORMAT_VERSION,
+            "digitcnn_version": __version__,
+            "keras_version": keras.__version__,
+            "tensorflow_version": tf.__version__,
+            "saved_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+            "params": self.get_params(),
+            "preprocessing": {
+                "input_shape": list(INPUT_SHAPE),
+                "input_dtype": "float32",
+                "input_range": [0.0, 1.0],
+                "integer_images_divided_by": MAX_PIXEL,
+                "image_size": IMAGE_SIZE,
+            },
+            "classes": self.classes_.tolist(),
+            "history": self.history_,
+            "final_metrics": {key: values[-1] for key, values in self.history_.items()},
+        }
+
+    def save(self, path: os.PathLike[str] | str) -> None:
+        """Save the fitted classifier to one ``.keras`` file, atomically.
+
+        The file is a standard Keras archive that also carries digitcnn's
+        metadata: library and framework versions, the preprocessing contract,
+        the hyperparameters, the training history and the final metrics. It is
+        written to a temporary file and renamed into place, so an existing file
+        at ``path`` is replaced only by a complete new one.
+
+        Parameters
+        ----------
+        path : os.PathLike or str
+            Destination; must end in ``.keras``; its folder must exist.
+
+        Raises
+        ------
+        NotFittedError
+            If the classifier was neither fitted nor loaded.
+        ValueError
+            If ``path`` does not end in ``.keras``.
+        FileNotFoundError
+            If the folder of ``path`` does not exist.
+        """
+        write_model(self._fitted_model(), path, self._metadata())
+
+    @classmethod
+    def load(cls, path: os.PathLike[str] | str) -> DigitClassifier:
+        """Load a classifier saved by :meth:`save`.
+
+        Keras's safe mode stays on: nothing in the file can run code.
+        Predictions after a save and load are bit-identical to those before.
+
+        Parameters
+        ----------
+        path : os.PathLike or str
+            A ``.keras`` file written by :meth:`save`.
+
+        Returns
+        -------
+        DigitClassifier
+            A fitted classifier with the saved hyperparameters and history.
+
+        Raises
+        ------
+        FileNotFoundError
+            If ``path`` does not exist.
+        ValueError
+            If the file is not a digitcnn model, comes from an incompatible
+            version, or is corrupted.
+        """
+        model, metadata = read_model(path)
+        params = metadata.get("params", {})
+        unknown = set(params) - set(cls._param_names())
+        if unknown:
+            raise ValueError(
+                f"{path} has hyperparameters {sorted(unknown)} unknown to digitcnn {__version__}"
+            )
+        if tuple(model.input_shape[1:]) != INPUT_SHAPE or model.output_shape[1:] != (NUM_CLASSES,):
+            raise ValueError(
+                f"{path} holds a model mapping {model.input_shape} to {model.output_shape}; "
+                f"expected (None, {IMAGE_SIZE}, {IMAGE_SIZE}, 1) to (None, {NUM_CLASSES})"
+            )
+        classifier = cls(**params)
+        classifier.model_ = model
+        classifier.history_ = metadata.get("history", {})
+        classifier.classes_ = np.arange(NUM_CLASSES, dtype=np.int64)
+        return classifier

@@ -1,0 +1,60 @@
+"""Shared fixtures: small slices of the real MNIST data and one quickly trained classifier."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import settings
+from numpy.typing import NDArray
+
+from digitcnn import DigitClassifier, load_mnist
+
+# TensorFlow calls make the first examples slow; deadlines would only measure the machine.
+settings.register_profile("default", deadline=None, max_examples=50)
+settings.register_profile("ci", deadline=None, max_examples=50, derandomize=True)
+settings.load_profile("ci" if os.environ.get("CI") else "default")
+
+MNIST_DIR = Path(__file__).resolve().parents[1] / "data" / "mnist"
+N_TRAIN = 2000
+N_TEST = 500
+
+Split = tuple[NDArray[np.uint8], NDArray[np.uint8]]
+
+
+def write_idx(path: Path, array: NDArray[np.uint8], *, compress: bool) -> Path:
+    """Write ``array`` as an IDX file of unsigned bytes (MNIST's format)."""
+    header = bytes([0, 0, 0x08, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
+    payload = header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+    path.write_bytes(gzip.compress(payload) if compress else payload)
+    return path
+
+
+@pytest.fixture(scope="session")
+def mnist() -> tuple[Split, Split]:
+    """Return the full real MNIST data set from the repository's data folder."""
+    return load_mnist(MNIST_DIR)
+
+
+@pytest.fixture(scope="session")
+def train_slice(mnist: tuple[Split, Split]) -> Split:
+    """Return the first 2,000 real training images and labels."""
+    (x_train, y_train), _ = mnist
+    return x_train[:N_TRAIN], y_train[:N_TRAIN]
+
+
+@pytest.fixture(scope="session")
+def test_slice(mnist: tuple[Split, Split]) -> Split:
+    """Return the first 500 real test images and labels."""
+    _, (x_test, y_test) = mnist
+    return x_test[:N_TEST], y_test[:N_TEST]
+
+
+@pytest.fixture(scope="session")
+def fitted(train_slice: Split) -> DigitClassifier:
+    """Return a classifier trained for one short epoch on the training slice."""
+    x, y = train_slice
+    return DigitClassifier(epochs=1, batch_size=32, seed=0).fit(x, y)

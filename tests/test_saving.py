@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from conftest import Split
+
+import digitcnn
+from digitcnn import DigitClassifier, NotFittedError
+from digitcnn._saving import METADATA_MEMBER
+
+
+@pytest.fixture(scope="module")
+def saved(fitted: DigitClassifier, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("models") / "mnist.keras"
+    fitted.save(path)
+    return path
+
+
+def rewrite_metadata(source: Path, target: Path, **changes: object) -> None:
+    """Copy the archive at ``source`` to ``target`` with its digitcnn metadata changed."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for item in old.infolist():
+            data = old.read(item.filename)
+            if item.filename == METADATA_MEMBER:
+                data = json.dumps(json.loads(data) | changes).encode()
+            new.writestr(item, data)
+
+
+def test_round_trip_gives_bit_identical_predictions(
+    fitted: DigitClassifier, saved: Path, test_slice: Split
+) -> None:
+    x, _ = test_slice
+    same = DigitClassifier.load(saved)
+    np.testing.assert_array_equal(same.predict_proba(x), fitted.predict_proba(x))
+    assert same.get_params() == fitted.get_params()
+    assert same.history_ == fitted.history_
+    np.testing.assert_array_equal(same.classes_, np.arange(10))
+
+
+def test_load_accepts_str_paths(saved: Path) -> None:
+    assert isinstance(DigitClassifier.load(str(saved)), DigitClassifier)
+
+
+def test_file_carries_digitcnn_metadata(fitted: DigitClassifier, saved: Path) -> None:
+    with zipfile.ZipFile(saved) as archive:
+        metadata = json.loads(archive.read(METADATA_MEMBER))
+    assert metadata["digitcnn_version"] == digitcnn.__version__
+    assert metadata["keras_version"] == keras.__version__
+    assert metadata["params"] == fitted.get_params()
+    assert metadata["preprocessing"]["input_shape"] == [28, 28, 1]
+    assert metadata["preprocessing"]["integer_images_divided_by"] == 255
+    assert metadata["final_metrics"]["accuracy"] == fitted.history_["accuracy"][-1]
+
+
+def test_file_opens_as_a_plain_keras_model(
+    saved: Path, fitted: DigitClassifier, test_slice: Split
+) -> None:
+    model = keras.saving.load_model(saved, compile=False)
+    x = digitcnn.preprocess_images(test_slice[0][:10])
+    np.testing.assert_array_equal(np.asarray(model(x, training=False)), fitted.predict_proba(x))
+
+
+def test_save_replaces_an_existing_file_and_leaves_no_temporary(
+    fitted: DigitClassifier, tmp_path: Path
+) -> None:
+    path = tmp_path / "model.keras"
+    path.write_bytes(b"old content")
+    fitted.save(path)
+    assert zipfile.is_zipfile(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.keras"]
+
+
+def test_failed_save_keeps_the_old_file(
+    fitted: DigitClassifier, saved: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "model.keras"
+    path.write_bytes(saved.read_bytes())
+    before = path.read_bytes()
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(fitted.model_, "save", crash)
+    with pytest.raises(RuntimeError, match="disk full"):
+        fitted.save(path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.keras"]
+
+
+@pytest.mark.parametrize(
+    ("name", "error", "message"),
+    [
+        ("model.h5", ValueError, "must end in '.keras'"),
+        ("missing-folder/model.keras", FileNotFoundError, "does not exist"),
+    ],
+)
+def test_save_rejects_bad_paths(
+    fitted: DigitClassifier, tmp_path: Path, name: str, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        fitted.save(tmp_path / name)
+
+
+def test_save_unfitted_raises(tmp_path: Path) -> None:
+    with pytest.raises(NotFittedError):
+        DigitClassifier().save(tmp_path / "m.keras")
+
+
+def test_load_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="model file not found"):
+        DigitClassifier.load(tmp_path / "absent.keras")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"", "not a .keras \\(zip\\) archive"), (b"hello", "not a .keras \\(zip\\) archive")],
+    ids=["empty", "text"],
+)
+def test_load_rejects_files_that_are_not_archives(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "bad.keras"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=message):
+        DigitClassifier.load(path)
+
+
+def test_load_rejects_a_plain_keras_model(fitted: DigitClassifier, tmp_path: Path) -> None:
+    path = tmp_path / "plain.keras"
+    fitted.model_.save(path)
+    with pytest.raises(ValueError, match="not a digitcnn model: it has no digitcnn.json"):
+        DigitClassifier.load(path)
+
+
+def test_load_rejects_a_truncated_file(saved: Path, tmp_path: Path) -> None:
+    path = tmp_path / "truncated.keras"
+    path.write_bytes(saved.read_bytes()[: saved.stat().st_size // 2])
+    with pytest.raises(ValueError, match="not a .keras|corrupted"):
+        DigitClassifier.load(path)
+
+
+def test_load_rejects_corrupted_bytes(saved: Path, tmp_path: Path) -> None:
+    data = bytearray(saved.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 64] = bytes(64)
+    path = tmp_path / "corrupted.keras"
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="corrupted"):
+        DigitClassifier.load(path)
+
+
+def test_load_rejects_another_format_version(saved: Path, tmp_path: Path) -> None:
+    path = tmp_path / "future.keras"
+    rewrite_metadata(saved, path, format_version=99, digitcnn_version="9.0.0")
+    with pytest.raises(ValueError, match="format version 99, written by digitcnn 9.0.0"):
+        DigitClassifier.load(path)
+
+
+def test_load_rejects_foreign_metadata(saved: Path, tmp_path: Path) -> None:
+    path = tmp_path / "foreign.keras"
+    rewrite_metadata(saved, path, format="something-else")
+    with pytest.raises(ValueError, match="unknown metadata format"):
+        DigitClassifier.load(path)
+
+
+def test_load_rejects_unknown_hyperparameters(saved: Path, tmp_path: Path) -> None:
+    path = tmp_path / "params.keras"
+    rewrite_metadata(saved, path, params={"epochs": 1, "wings": 2})
+    with pytest.raises(ValueError, match="wings"):
+        DigitClassifier.load(path)
+
+
+def test_load_rejects_wrong_suffix(saved: Path, tmp_path: Path) -> None:
+    path = tmp_path / "model.zip"
+    path.write_bytes(saved.read_bytes())
+    with pytest.raises(ValueError, match="must end in '.keras'"):
+        DigitClassifier.load(path)
