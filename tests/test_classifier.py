@@ -212,3 +212,12 @@ def test_refit_replaces_the_model(train_slice: Split) -> None:
     first = clf.model_
     clf.fit(x[:200], y[:200])
     assert clf.model_ is not first
+
+
+@pytest.mark.slow
+def test_default_training_reaches_state_of_the_art_accuracy(
+    mnist: tuple[Split, Split],
+) -> None:
+    (x_train, y_train), (x_test, y_test) = mnist
+    clf = DigitClassifier(seed=0).fit(x_train, y_train)
+    assert clf.score(x_test, y_test) >= 0.995

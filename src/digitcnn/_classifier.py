@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import inspect
 import math
 import os
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from typing_extensions import Self
 from digitcnn._constants import IMAGE_SIZE, MAX_PIXEL, NUM_CLASSES
 from digitcnn._exceptions import NotFittedError
 from digitcnn._model import INPUT_SHAPE, build_model, build_optimizer
+from digitcnn._params import ParamsMixin
 from digitcnn._preprocess import preprocess_images, preprocess_labels
 from digitcnn._saving import FORMAT_NAME, FORMAT_VERSION, read_model, write_model
 from digitcnn._version import __version__
@@ -34,7 +34,7 @@ def _check_int(name: str, value: object, minimum: int) -> None:
         raise ValueError(f"{name} must be at least {minimum}; got {value}")
 
 
-class DigitClassifier:
+class DigitClassifier(ParamsMixin):
     """Handwritten digit classifier: a Keras CNN behind a scikit-learn-style API.
 
     Hyperparameters are stored unchanged by the constructor and checked by
@@ -100,68 +100,6 @@ class DigitClassifier:
         self.augment = augment
         self.seed = seed
         self.verbose = verbose
-
-    # -- hyperparameters ---------------------------------------------------
-
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        signature = inspect.signature(cls.__init__)
-        return [name for name in signature.parameters if name != "self"]
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Return the hyperparameters, as passed to the constructor.
-
-        Parameters
-        ----------
-        deep : bool, default True
-            Accepted for scikit-learn compatibility; there are no nested
-            estimators.
-
-        Returns
-        -------
-        dict
-            Hyperparameter names mapped to their values.
-        """
-        return {name: getattr(self, name) for name in self._param_names()}
-
-    def set_params(self, **params: Any) -> Self:
-        """Set hyperparameters; they take effect at the next :meth:`fit`.
-
-        Parameters
-        ----------
-        **params
-            Hyperparameter names and new values.
-
-        Returns
-        -------
-        DigitClassifier
-            ``self``.
-
-        Raises
-        ------
-        ValueError
-            If a name is not a hyperparameter of this class.
-        """
-        valid = self._param_names()
-        for name, value in params.items():
-            if name not in valid:
-                raise ValueError(
-                    f"invalid parameter {name!r} for {type(self).__name__}; valid ones are {valid}"
-                )
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self) -> str:
-        defaults = {
-            name: parameter.default
-            for name, parameter in inspect.signature(type(self).__init__).parameters.items()
-        }
-        changed = [
-            f"{name}={value!r}"
-            for name, value in self.get_params().items()
-            if value != defaults[name]
-        ]
-        return f"{type(self).__name__}({', '.join(changed)})"
 
     def _check_params(self) -> None:
         _check_int("epochs", self.epochs, 1)
@@ -434,7 +372,7 @@ class DigitClassifier:
         """
         model, metadata = read_model(path)
         params = metadata.get("params", {})
-        unknown = set(params) - set(cls._param_names())
+        unknown = set(params) - set(cls._param_defaults())
         if unknown:
             raise ValueError(
                 f"{path} has hyperparameters {sorted(unknown)} unknown to digitcnn {__version__}"
