@@ -1,11 +1,17 @@
 """The CNN architecture and its training schedule.
 
-The network is the "32C5-P2-64C5-P2-128" family that scores well on MNIST for
-its cost: two 5x5 convolutions with batch normalisation and max-pooling, a
-dense layer of 128 units with dropout, and a softmax over the ten digits.
-Random rotations, shifts and zooms, active only during training, make it
-robust to the small variations between handwritten digits. The choice was
-made by measurement on a 2-core CPU; see ``benchmarks/accuracy.py``.
+The network is a small VGG-style CNN chosen by measurement on a 2-core CPU
+(see ``benchmarks/accuracy.py`` and the README): a 5x5 convolution with 32
+filters, then two 3x3 convolutions with 64 filters, each stage closed by 2x2
+max-pooling, batch normalisation and ReLU; a dense layer of 128 units with
+batch normalisation and dropout; and a softmax over the ten digits. Random
+rotations, shifts and zooms, active only during training, make it robust to
+the small variations between handwritten digits.
+
+Batch normalisation sits after the pooling rather than before it. Normalising
+the pooled maps costs a quarter as much as normalising the full-size ones,
+which took about a third of the CPU time of a training step, and measured no
+less accurate.
 """
 
 from __future__ import annotations
@@ -29,12 +35,11 @@ _BN_MOMENTUM = 0.9  # faster than Keras's 0.99, so that short trainings get usab
 _WARMUP_FRACTION = 0.1
 
 
-def _conv_block(x: Any, filters: int, name: str) -> Any:
-    """Return a 5x5 convolution, batch normalisation, ReLU and 2x2 max-pooling of ``x``."""
-    x = layers.Conv2D(filters, 5, use_bias=False, name=f"{name}_conv")(x)
+def _pool_norm_relu(x: Any, name: str) -> Any:
+    """Return 2x2 max-pooling, batch normalisation and ReLU of ``x``."""
+    x = layers.MaxPooling2D(name=f"{name}_pool")(x)
     x = layers.BatchNormalization(momentum=_BN_MOMENTUM, name=f"{name}_bn")(x)
-    x = layers.ReLU(name=f"{name}_relu")(x)
-    return layers.MaxPooling2D(name=f"{name}_pool")(x)
+    return layers.ReLU(name=f"{name}_relu")(x)
 
 
 def build_model(*, augment: bool = True) -> keras.Model:
@@ -58,8 +63,11 @@ def build_model(*, augment: bool = True) -> keras.Model:
         x = layers.RandomRotation(_MAX_ROTATION, fill_mode="constant", name="rotate")(x)
         x = layers.RandomTranslation(_MAX_SHIFT, _MAX_SHIFT, fill_mode="constant", name="shift")(x)
         x = layers.RandomZoom(_MAX_ZOOM, fill_mode="constant", name="zoom")(x)
-    x = _conv_block(x, 32, "block1")
-    x = _conv_block(x, 64, "block2")
+    x = layers.Conv2D(32, 5, use_bias=False, name="conv1")(x)  # 28 -> 24
+    x = _pool_norm_relu(x, "block1")  # 24 -> 12
+    x = layers.Conv2D(64, 3, activation="relu", name="conv2")(x)  # 12 -> 10
+    x = layers.Conv2D(64, 3, use_bias=False, name="conv3")(x)  # 10 -> 8
+    x = _pool_norm_relu(x, "block2")  # 8 -> 4
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(128, use_bias=False, name="dense")(x)
     x = layers.BatchNormalization(momentum=_BN_MOMENTUM, name="dense_bn")(x)
