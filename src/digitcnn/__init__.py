@@ -7,6 +7,7 @@ The public API:
 - :func:`load_mnist` and :func:`read_idx`, which read MNIST from IDX files, a
   Keras-style ``.npz`` or Keras's download;
 - :func:`preprocess_images` and :func:`preprocess_labels`, the input contract;
+- :class:`TFLiteClassifier`, which runs a model exported to TensorFlow Lite;
 - the constants :data:`IMAGE_SIZE` and :data:`NUM_CLASSES`, and the exceptions
   :class:`NotFittedError` and :class:`DataUnavailableError`.
 """
@@ -22,6 +23,7 @@ from digitcnn._classifier import DigitClassifier
 from digitcnn._constants import IMAGE_SIZE, NUM_CLASSES
 from digitcnn._data import DATA_ENV_VAR, load_mnist, read_idx
 from digitcnn._exceptions import DataUnavailableError, NotFittedError
+from digitcnn._export import TFLiteClassifier
 from digitcnn._preprocess import preprocess_images, preprocess_labels
 from digitcnn._version import __version__
 
@@ -32,6 +34,7 @@ __all__ = [
     "DataUnavailableError",
     "DigitClassifier",
     "NotFittedError",
+    "TFLiteClassifier",
     "__version__",
     "load_mnist",
     "preprocess_images",

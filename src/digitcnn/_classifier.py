@@ -6,7 +6,8 @@ import datetime
 import math
 import os
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 import keras
 import numpy as np
@@ -15,7 +16,8 @@ from typing_extensions import Self
 
 from digitcnn._constants import IMAGE_SIZE, MAX_PIXEL, NUM_CLASSES
 from digitcnn._exceptions import NotFittedError
-from digitcnn._model import INPUT_SHAPE, build_model, build_optimizer
+from digitcnn._export import ExportFormat, export_model
+from digitcnn._model import INPUT_SHAPE, build_model, build_optimizer, inference_function
 from digitcnn._params import ParamsMixin
 from digitcnn._preprocess import preprocess_images, preprocess_labels
 from digitcnn._saving import FORMAT_NAME, FORMAT_VERSION, read_model, write_model
@@ -229,12 +231,10 @@ class DigitClassifier(ParamsMixin):
         TypeError, ValueError
             If the images are invalid.
         """
-        model = self._fitted_model()
+        forward = inference_function(self._fitted_model())
         images = preprocess_images(x)
         batches = [
-            keras.ops.convert_to_numpy(
-                model(images[start : start + _PREDICT_BATCH_SIZE], training=False)
-            )
+            np.asarray(forward(images[start : start + _PREDICT_BATCH_SIZE]))
             for start in range(0, len(images), _PREDICT_BATCH_SIZE)
         ]
         return np.concatenate(batches).astype(np.float32, copy=False)
@@ -344,6 +344,59 @@ class DigitClassifier(ParamsMixin):
             If the folder of ``path`` does not exist.
         """
         write_model(self._fitted_model(), path, self._metadata())
+
+    def export(
+        self,
+        path: os.PathLike[str] | str,
+        *,
+        format: ExportFormat = "savedmodel",
+        quantize: Literal["int8"] | None = None,
+        representative_images: ArrayLike | None = None,
+    ) -> Path:
+        """Export the fitted network for deployment without digitcnn.
+
+        Parameters
+        ----------
+        path : os.PathLike or str
+            Destination: a folder for ``"savedmodel"``, a file (conventionally
+            ``.tflite``) for ``"tflite"``. It is replaced only once the export
+            is complete.
+        format : {"savedmodel", "tflite"}, default "savedmodel"
+            A TensorFlow SavedModel, servable by TensorFlow Serving and loadable
+            with :func:`tf.saved_model.load` (its ``serve`` signature takes
+            float32 ``(n, 28, 28, 1)`` images in [0, 1]), or a TensorFlow Lite
+            flatbuffer for mobile and embedded use; open the latter with
+            :class:`~digitcnn.TFLiteClassifier`.
+        quantize : {None, "int8"}, default None
+            With ``"int8"`` (TensorFlow Lite only), weights and activations are
+            quantized to 8-bit integers after training; inputs and outputs
+            stay float32.
+        representative_images : array_like, optional
+            Required for ``quantize="int8"``: a few hundred training images
+            that calibrate the integer ranges (the first 500 are used).
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
+
+        Raises
+        ------
+        NotFittedError
+            If the classifier was neither fitted nor loaded.
+        ValueError
+            If ``format`` or ``quantize`` is unknown, or int8 is asked for
+            without representative images.
+        FileNotFoundError
+            If the folder of ``path`` does not exist.
+        """
+        return export_model(
+            self._fitted_model(),
+            path,
+            format=format,
+            quantize=quantize,
+            representative_images=representative_images,
+        )
 
     @classmethod
     def load(cls, path: os.PathLike[str] | str) -> DigitClassifier:

@@ -16,14 +16,16 @@ less accurate.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import keras
+import tensorflow as tf
 from keras import layers
 
 from digitcnn._constants import IMAGE_SIZE, NUM_CLASSES
 
-__all__ = ["INPUT_SHAPE", "build_model", "build_optimizer"]
+__all__ = ["INPUT_SHAPE", "build_model", "build_optimizer", "inference_function"]
 
 INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
 """Shape of one model input: a single-channel 28x28 image with values in [0, 1]."""
@@ -33,6 +35,9 @@ _MAX_SHIFT = 0.1  # fraction of the image size
 _MAX_ZOOM = 0.1
 _BN_MOMENTUM = 0.9  # faster than Keras's 0.99, so that short trainings get usable statistics
 _WARMUP_FRACTION = 0.1
+
+Predictor = Any  # a tf.function; TensorFlow ships no type hints for it
+_PREDICTORS: weakref.WeakKeyDictionary[keras.Model, Predictor] = weakref.WeakKeyDictionary()
 
 
 def _pool_norm_relu(x: Any, name: str) -> Any:
@@ -100,3 +105,34 @@ def build_optimizer(learning_rate: float, total_steps: int) -> keras.optimizers.
         warmup_steps=warmup,
     )
     return keras.optimizers.Adam(learning_rate=schedule)
+
+
+def inference_function(model: keras.Model) -> Predictor:
+    """Return ``model``'s forward pass in inference mode as a compiled TensorFlow function.
+
+    Calling a Keras model eagerly, or through :meth:`keras.Model.predict`, pays
+    a fixed overhead of milliseconds per call; a :func:`tf.function` with a
+    fixed input signature is traced once per model and then runs as one graph.
+    The function is cached for as long as the model lives.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A model built by :func:`build_model` (or loaded from a file).
+
+    Returns
+    -------
+    callable
+        Maps a float32 array of shape ``(n, 28, 28, 1)`` to a tensor of shape
+        ``(n, 10)``.
+    """
+    predictor = _PREDICTORS.get(model)
+    if predictor is None:
+        signature = [tf.TensorSpec(shape=(None, *INPUT_SHAPE), dtype=tf.float32)]
+
+        def forward(images: Any) -> Any:
+            return model(images, training=False)
+
+        predictor = tf.function(forward, input_signature=signature)
+        _PREDICTORS[model] = predictor
+    return predictor
