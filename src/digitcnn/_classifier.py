@@ -14,11 +14,11 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from typing_extensions import Self
 
+from digitcnn._base import ClassifierMixin, ParamsMixin
 from digitcnn._constants import IMAGE_SIZE, MAX_PIXEL, NUM_CLASSES
 from digitcnn._exceptions import NotFittedError
 from digitcnn._export import ExportFormat, export_model
 from digitcnn._model import INPUT_SHAPE, build_model, build_optimizer, inference_function
-from digitcnn._params import ParamsMixin
 from digitcnn._preprocess import preprocess_images, preprocess_labels
 from digitcnn._saving import FORMAT_NAME, FORMAT_VERSION, read_model, write_model
 from digitcnn._version import __version__
@@ -26,7 +26,6 @@ from digitcnn._version import __version__
 __all__ = ["DigitClassifier"]
 
 _PREDICT_BATCH_SIZE = 1024  # bounds memory while keeping the CPU busy
-_LOG_EPSILON = 1e-7  # Keras's clipping of probabilities in cross-entropy
 
 
 def _check_int(name: str, value: object, minimum: int) -> None:
@@ -36,7 +35,7 @@ def _check_int(name: str, value: object, minimum: int) -> None:
         raise ValueError(f"{name} must be at least {minimum}; got {value}")
 
 
-class DigitClassifier(ParamsMixin):
+class DigitClassifier(ParamsMixin, ClassifierMixin):
     """Handwritten digit classifier: a Keras CNN behind a scikit-learn-style API.
 
     Hyperparameters are stored unchanged by the constructor and checked by
@@ -238,62 +237,6 @@ class DigitClassifier(ParamsMixin):
             for start in range(0, len(images), _PREDICT_BATCH_SIZE)
         ]
         return np.concatenate(batches).astype(np.float32, copy=False)
-
-    def predict(self, x: ArrayLike) -> NDArray[np.int64]:
-        """Return the most probable digit for each image.
-
-        Parameters
-        ----------
-        x : array_like
-            Images, in any layout that :func:`~digitcnn.preprocess_images` accepts.
-
-        Returns
-        -------
-        numpy.ndarray of int64
-            Shape ``(n,)``, values 0-9.
-        """
-        labels: NDArray[np.int64] = self.predict_proba(x).argmax(axis=1).astype(np.int64)
-        return labels
-
-    def evaluate(self, x: ArrayLike, y: ArrayLike) -> dict[str, float]:
-        """Return the cross-entropy loss and the accuracy on labelled images.
-
-        Parameters
-        ----------
-        x : array_like
-            Images, in any layout that :func:`~digitcnn.preprocess_images` accepts.
-        y : array_like
-            Their digit labels 0-9, shape ``(n,)``.
-
-        Returns
-        -------
-        dict of str to float
-            ``{"loss": ..., "accuracy": ...}``.
-        """
-        proba = self.predict_proba(x)
-        labels = preprocess_labels(y, n_images=len(proba))
-        chosen = np.clip(proba[np.arange(len(labels)), labels], _LOG_EPSILON, 1.0)
-        return {
-            "loss": float(-np.log(chosen).mean()),
-            "accuracy": float((proba.argmax(axis=1) == labels).mean()),
-        }
-
-    def score(self, x: ArrayLike, y: ArrayLike) -> float:
-        """Return the accuracy on labelled images, as scikit-learn classifiers do.
-
-        Parameters
-        ----------
-        x : array_like
-            Images, in any layout that :func:`~digitcnn.preprocess_images` accepts.
-        y : array_like
-            Their digit labels 0-9, shape ``(n,)``.
-
-        Returns
-        -------
-        float
-            The fraction of images whose digit is predicted correctly.
-        """
-        return self.evaluate(x, y)["accuracy"]
 
     # -- persistence -----------------------------------------------------------
 

@@ -15,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 from numpy.typing import ArrayLike, NDArray
 
+from digitcnn._base import ClassifierMixin
 from digitcnn._model import INPUT_SHAPE, inference_function
 from digitcnn._preprocess import preprocess_images
 
@@ -121,7 +122,7 @@ def _interpreter_class() -> Any:
     return Interpreter
 
 
-class TFLiteClassifier:
+class TFLiteClassifier(ClassifierMixin):
     """Run an exported TensorFlow Lite digit model, float or int8.
 
     Parameters
@@ -189,19 +190,3 @@ class TFLiteClassifier:
             interpreter.get_tensor(self._output["index"]), dtype=np.float32
         )
         return result
-
-    def predict(self, x: ArrayLike) -> NDArray[np.int64]:
-        """Return the most probable digit of each image, shape ``(n,)``.
-
-        Parameters
-        ----------
-        x : array_like
-            Images, in any layout that :func:`~digitcnn.preprocess_images` accepts.
-
-        Returns
-        -------
-        numpy.ndarray of int64
-            Shape ``(n,)``, values 0-9.
-        """
-        labels: NDArray[np.int64] = self.predict_proba(x).argmax(axis=1).astype(np.int64)
-        return labels
