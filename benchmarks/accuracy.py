@@ -10,36 +10,26 @@ and prints the Markdown table. Run from anywhere::
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import statistics
 import time
 from pathlib import Path
 from typing import Any
 
-import keras
-import tensorflow as tf
+from _common import DATA, RESULTS, describe, environment, write_results
 
-import digitcnn
 from digitcnn import DigitClassifier, load_mnist
-
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def run(seed: int, epochs: int | None, data: Path) -> dict[str, Any]:
     (x_train, y_train), (x_test, y_test) = load_mnist(data)
-    clf = DigitClassifier(seed=seed, verbose=2)
-    if epochs is not None:
-        clf.set_params(epochs=epochs)
+    clf = DigitClassifier(seed=seed, epochs=epochs, verbose=2)
     start = time.perf_counter()
     clf.fit(x_train, y_train)
     seconds = time.perf_counter() - start
     metrics = clf.evaluate(x_test, y_test)
     return {
         "seed": seed,
-        "epochs": clf.epochs,
+        "epochs": clf.recipe_.epochs,
         "train_seconds": round(seconds, 1),
         "test_accuracy": round(metrics["accuracy"], 4),
         "test_loss": round(metrics["loss"], 4),
@@ -60,10 +50,10 @@ def markdown(runs: list[dict[str, Any]], summary: dict[str, Any]) -> str:
     lines += [
         "",
         f"Mean test accuracy {summary['mean_accuracy']:.2%} "
-        f"(min {summary['min_accuracy']:.2%}, max {summary['max_accuracy']:.2%}) over "
-        f"{len(runs)} run(s); mean training time {summary['mean_train_seconds']:.0f} s on "
-        f"{summary['machine']['cpus']} CPU cores (digitcnn {summary['digitcnn']}, "
-        f"TensorFlow {summary['tensorflow']}, Keras {summary['keras']}).",
+        f"(min {summary['min_accuracy']:.2%}, max {summary['max_accuracy']:.2%}, "
+        f"standard deviation {summary['stdev_accuracy']:.2%}) over {len(runs)} run(s); "
+        f"mean training time {summary['mean_train_seconds']:.0f} s. "
+        + describe(summary["environment"]),
     ]
     return "\n".join(lines) + "\n"
 
@@ -72,7 +62,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--epochs", type=int, default=None, help="override the default epochs")
-    parser.add_argument("--data", type=Path, default=ROOT / "data" / "mnist")
+    parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--output", type=Path, default=RESULTS, help="folder for the results")
     args = parser.parse_args()
 
@@ -82,19 +72,17 @@ def main() -> None:
         "mean_accuracy": round(statistics.mean(accuracies), 4),
         "min_accuracy": min(accuracies),
         "max_accuracy": max(accuracies),
+        "stdev_accuracy": round(statistics.pstdev(accuracies), 4),
         "mean_train_seconds": round(statistics.mean(r["train_seconds"] for r in runs), 1),
-        "digitcnn": digitcnn.__version__,
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "environment": environment(),
     }
-    table = markdown(runs, summary)
-    print(table)
-    args.output.mkdir(parents=True, exist_ok=True)
-    (args.output / "accuracy.json").write_text(
-        json.dumps({"runs": runs, "summary": summary}, indent=2) + "\n"
+    write_results(
+        args.output,
+        "accuracy",
+        "Default configuration on MNIST",
+        markdown(runs, summary),
+        {"runs": runs, "summary": summary},
     )
-    (args.output / "accuracy.md").write_text("# Default configuration on MNIST\n\n" + table)
 
 
 if __name__ == "__main__":

@@ -15,10 +15,11 @@ from digitcnn import DigitClassifier, NotFittedError
 def test_constructor_stores_hyperparameters_unchanged() -> None:
     clf = DigitClassifier(epochs=-3, batch_size="x", seed=7)  # type: ignore[arg-type]
     assert clf.get_params() == {
+        "recipe": "accurate",
         "epochs": -3,
         "batch_size": "x",
-        "learning_rate": 3e-3,
-        "augment": True,
+        "learning_rate": None,
+        "augment": None,
         "seed": 7,
         "verbose": 0,
     }
@@ -64,7 +65,13 @@ def test_methods_before_fit_raise_not_fitted(method: str, args: int, test_slice:
         ({"learning_rate": -1.0}, ValueError, "learning_rate must be positive"),
         ({"learning_rate": float("nan")}, ValueError, "learning_rate must be positive"),
         ({"learning_rate": "fast"}, TypeError, "learning_rate must be a float"),
-        ({"augment": "yes"}, TypeError, "augment must be True or False"),
+        ({"augment": "yes"}, TypeError, "augment must be True, False or None"),
+        (
+            {"recipe": "slow"},
+            ValueError,
+            "recipe must be one of \\['accurate', 'classic', 'fast'\\]",
+        ),
+        ({"recipe": None}, ValueError, "recipe must be one of"),
         ({"seed": -1}, ValueError, "seed must be at least 0"),
         ({"seed": "0"}, TypeError, "seed must be an int"),
         ({"verbose": 3}, ValueError, "verbose must be 0, 1 or 2"),

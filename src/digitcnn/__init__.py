@@ -7,6 +7,8 @@ The public API:
 - :func:`load_mnist` and :func:`read_idx`, which read MNIST from IDX files, a
   Keras-style ``.npz`` or Keras's download;
 - :func:`preprocess_images` and :func:`preprocess_labels`, the input contract;
+- :data:`RECIPES`, the named training recipes (:class:`Recipe`) that
+  ``DigitClassifier(recipe=...)`` trains;
 - :class:`TFLiteClassifier`, which runs a model exported to TensorFlow Lite;
 - the constants :data:`IMAGE_SIZE` and :data:`NUM_CLASSES`, and the exceptions
   :class:`NotFittedError` and :class:`DataUnavailableError`.
@@ -25,15 +27,18 @@ from digitcnn._data import DATA_ENV_VAR, load_mnist, read_idx
 from digitcnn._exceptions import DataUnavailableError, NotFittedError
 from digitcnn._export import TFLiteClassifier
 from digitcnn._preprocess import preprocess_images, preprocess_labels
+from digitcnn._recipes import RECIPES, Recipe
 from digitcnn._version import __version__
 
 __all__ = [
     "DATA_ENV_VAR",
     "IMAGE_SIZE",
     "NUM_CLASSES",
+    "RECIPES",
     "DataUnavailableError",
     "DigitClassifier",
     "NotFittedError",
+    "Recipe",
     "TFLiteClassifier",
     "__version__",
     "load_mnist",

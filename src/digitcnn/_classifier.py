@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import math
 import os
@@ -20,6 +21,7 @@ from digitcnn._exceptions import NotFittedError
 from digitcnn._export import ExportFormat, export_model
 from digitcnn._model import INPUT_SHAPE, build_model, build_optimizer, inference_function
 from digitcnn._preprocess import preprocess_images, preprocess_labels
+from digitcnn._recipes import DEFAULT_RECIPE, RECIPES, Recipe
 from digitcnn._saving import FORMAT_NAME, FORMAT_VERSION, read_model, write_model
 from digitcnn._version import __version__
 
@@ -44,17 +46,22 @@ class DigitClassifier(ParamsMixin, ClassifierMixin):
 
     Parameters
     ----------
-    epochs : int, default 15
-        Number of passes over the training images.
-    batch_size : int, default 128
-        Number of images per optimisation step (and per batch in prediction
-        during training's validation).
-    learning_rate : float, default 0.003
-        Peak learning rate of Adam, reached by a linear warm-up over the first
-        tenth of training and followed by a cosine decay to zero.
-    augment : bool, default True
+    recipe : {"accurate", "fast", "classic"}, default "accurate"
+        The network and training settings to start from (see
+        :data:`~digitcnn.RECIPES`): ``"accurate"`` reaches 99.5% on the MNIST
+        test set in about 11 minutes on 2 CPU cores; ``"fast"`` reaches 99% in
+        seconds; ``"classic"`` is the TensorFlow beginner tutorial's CNN.
+    epochs : int, optional
+        Number of passes over the training images; default: the recipe's.
+    batch_size : int, optional
+        Number of images per optimisation step; default: the recipe's.
+    learning_rate : float, optional
+        Peak learning rate of Adam; default: the recipe's. The ``"accurate"``
+        and ``"fast"`` recipes warm it up linearly over the first tenth of
+        training and then decay it to zero along a cosine.
+    augment : bool, optional
         Whether training images are randomly rotated (up to 10 degrees),
-        shifted (up to 10%) and zoomed (up to 10%).
+        shifted (up to 10%) and zoomed (up to 10%); default: the recipe's.
     seed : int or None, default None
         Seed for weight initialisation, shuffling, dropout and augmentation.
         With a seed, fitting twice on the same data on the same machine gives
@@ -65,6 +72,9 @@ class DigitClassifier(ParamsMixin, ClassifierMixin):
 
     Attributes
     ----------
+    recipe_ : Recipe
+        The settings the network was trained with: the recipe with the
+        explicit arguments applied.
     model_ : keras.Model
         The trained network; maps float32 ``(n, 28, 28, 1)`` images in [0, 1]
         to ``(n, 10)`` probabilities.
@@ -88,13 +98,15 @@ class DigitClassifier(ParamsMixin, ClassifierMixin):
     def __init__(
         self,
         *,
-        epochs: int = 15,
-        batch_size: int = 128,
-        learning_rate: float = 3e-3,
-        augment: bool = True,
+        recipe: str = DEFAULT_RECIPE,
+        epochs: int | None = None,
+        batch_size: int | None = None,
+        learning_rate: float | None = None,
+        augment: bool | None = None,
         seed: int | None = None,
         verbose: int = 0,
     ) -> None:
+        self.recipe = recipe
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -102,21 +114,34 @@ class DigitClassifier(ParamsMixin, ClassifierMixin):
         self.seed = seed
         self.verbose = verbose
 
-    def _check_params(self) -> None:
-        _check_int("epochs", self.epochs, 1)
-        _check_int("batch_size", self.batch_size, 1)
-        if isinstance(self.learning_rate, bool) or not isinstance(
-            self.learning_rate, (int, float, np.floating, np.integer)
-        ):
-            raise TypeError(f"learning_rate must be a float; got {self.learning_rate!r}")
-        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
-            raise ValueError(f"learning_rate must be positive and finite; got {self.learning_rate}")
-        if not isinstance(self.augment, (bool, np.bool_)):
-            raise TypeError(f"augment must be True or False; got {self.augment!r}")
+    def _resolve_recipe(self) -> Recipe:
+        """Check the hyperparameters and return the recipe with the explicit ones applied."""
+        if not isinstance(self.recipe, str) or self.recipe not in RECIPES:
+            raise ValueError(f"recipe must be one of {sorted(RECIPES)}; got {self.recipe!r}")
+        overrides: dict[str, Any] = {}
+        for name in ("epochs", "batch_size"):
+            value = getattr(self, name)
+            if value is not None:
+                _check_int(name, value, 1)
+                overrides[name] = int(value)
+        if self.learning_rate is not None:
+            rate = self.learning_rate
+            if isinstance(rate, bool) or not isinstance(
+                rate, (int, float, np.floating, np.integer)
+            ):
+                raise TypeError(f"learning_rate must be a float; got {rate!r}")
+            if not (math.isfinite(rate) and rate > 0):
+                raise ValueError(f"learning_rate must be positive and finite; got {rate}")
+            overrides["learning_rate"] = float(rate)
+        if self.augment is not None:
+            if not isinstance(self.augment, (bool, np.bool_)):
+                raise TypeError(f"augment must be True, False or None; got {self.augment!r}")
+            overrides["augment"] = bool(self.augment)
         if self.seed is not None:
             _check_int("seed", self.seed, 0)
         if self.verbose not in (0, 1, 2) or isinstance(self.verbose, bool):
             raise ValueError(f"verbose must be 0, 1 or 2; got {self.verbose!r}")
+        return dataclasses.replace(RECIPES[self.recipe], **overrides)
 
     # -- training ------------------------------------------------------------
 
@@ -153,7 +178,7 @@ class DigitClassifier(ParamsMixin, ClassifierMixin):
             If a hyperparameter, the images, the labels, ``validation_data`` or
             ``callbacks`` are invalid.
         """
-        self._check_params()
+        recipe = self._resolve_recipe()
         images = preprocess_images(x)
         labels = preprocess_labels(y, n_images=len(images))
         validation = None
@@ -174,23 +199,24 @@ class DigitClassifier(ParamsMixin, ClassifierMixin):
 
         if self.seed is not None:
             keras.utils.set_random_seed(int(self.seed))
-        model = build_model(augment=bool(self.augment))
-        total_steps = int(self.epochs) * math.ceil(len(images) / int(self.batch_size))
+        model = build_model(recipe.architecture, augment=recipe.augment)
+        total_steps = recipe.epochs * math.ceil(len(images) / recipe.batch_size)
         model.compile(
-            optimizer=build_optimizer(float(self.learning_rate), total_steps),
+            optimizer=build_optimizer(recipe.learning_rate, total_steps, schedule=recipe.schedule),
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )
         history = model.fit(
             images,
             labels,
-            batch_size=int(self.batch_size),
-            epochs=int(self.epochs),
+            batch_size=recipe.batch_size,
+            epochs=recipe.epochs,
             verbose=int(self.verbose),
             validation_data=validation,
             callbacks=callback_list,
             shuffle=True,
         )
+        self.recipe_ = recipe
         self.model_ = model
         self.history_ = {
             key: [float(value) for value in values] for key, values in history.history.items()
@@ -251,6 +277,7 @@ class DigitClassifier(ParamsMixin, ClassifierMixin):
             "tensorflow_version": tf.__version__,
             "saved_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
             "params": self.get_params(),
+            "recipe": dataclasses.asdict(self.recipe_),
             "preprocessing": {
                 "input_shape": list(INPUT_SHAPE),
                 "input_dtype": "float32",
@@ -379,6 +406,10 @@ class DigitClassifier(ParamsMixin, ClassifierMixin):
                 f"expected (None, {IMAGE_SIZE}, {IMAGE_SIZE}, 1) to (None, {NUM_CLASSES})"
             )
         classifier = cls(**params)
+        try:
+            classifier.recipe_ = classifier._resolve_recipe()
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{path} has invalid hyperparameters: {error}") from None
         classifier.model_ = model
         classifier.history_ = metadata.get("history", {})
         classifier.classes_ = np.arange(NUM_CLASSES, dtype=np.int64)

@@ -1,23 +1,35 @@
-"""The CNN architecture and its training schedule.
+"""The network architectures and their training schedules.
 
-The network is a small VGG-style CNN chosen by measurement on a 2-core CPU
-(see ``benchmarks/accuracy.py`` and the README): a 5x5 convolution with 32
-filters, then two 3x3 convolutions with 64 filters, each stage closed by 2x2
-max-pooling, batch normalisation and ReLU; a dense layer of 128 units with
-batch normalisation and dropout; and a softmax over the ten digits. Random
-rotations, shifts and zooms, active only during training, make it robust to
-the small variations between handwritten digits.
+Three architectures back the training recipes (see :mod:`digitcnn._recipes`):
 
-Batch normalisation sits after the pooling rather than before it. Normalising
-the pooled maps costs a quarter as much as normalising the full-size ones,
-which took about a third of the CPU time of a training step, and measured no
-less accurate.
+``"standard"``
+    A small VGG-style CNN chosen by measurement on a 2-core CPU (see
+    ``benchmarks/`` and the README): a 5x5 convolution with 32 filters, then
+    two 3x3 convolutions with 64 filters, each stage closed by 2x2
+    max-pooling, batch normalisation and ReLU; a dense layer of 128 units
+    with batch normalisation and dropout; and a softmax over the ten digits.
+    Batch normalisation sits after the pooling rather than before it:
+    normalising the pooled maps costs a quarter as much as normalising the
+    full-size ones, which took about a third of the CPU time of a training
+    step, and measured no less accurate.
+``"small"``
+    The same design at a fraction of the cost, for training in seconds: a
+    5x5 convolution with 16 filters and a 3x3 convolution with 32 filters,
+    each followed by pooling, batch normalisation and ReLU, and a softmax.
+``"classic"``
+    The network of the TensorFlow beginner tutorials: one 3x3 convolution
+    with 28 filters, max-pooling, a dense layer of 128 units, dropout 0.2.
+
+Any of them can be preceded by random rotations, shifts and zooms, which act
+only during training and make the network robust to the small variations
+between handwritten digits.
 """
 
 from __future__ import annotations
 
 import weakref
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal
 
 import keras
 import tensorflow as tf
@@ -25,10 +37,23 @@ from keras import layers
 
 from digitcnn._constants import IMAGE_SIZE, NUM_CLASSES
 
-__all__ = ["INPUT_SHAPE", "build_model", "build_optimizer", "inference_function"]
+__all__ = [
+    "INPUT_SHAPE",
+    "Architecture",
+    "Schedule",
+    "build_model",
+    "build_optimizer",
+    "inference_function",
+]
 
 INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
 """Shape of one model input: a single-channel 28x28 image with values in [0, 1]."""
+
+Architecture = Literal["standard", "small", "classic"]
+"""Names of the network architectures."""
+
+Schedule = Literal["warmup_cosine", "constant"]
+"""Names of the learning-rate schedules."""
 
 _MAX_ROTATION = 10 / 360  # fraction of a full turn, as RandomRotation expects
 _MAX_SHIFT = 0.1  # fraction of the image size
@@ -47,27 +72,14 @@ def _pool_norm_relu(x: Any, name: str) -> Any:
     return layers.ReLU(name=f"{name}_relu")(x)
 
 
-def build_model(*, augment: bool = True) -> keras.Model:
-    """Build the (uncompiled) CNN.
+def _augment(x: Any) -> Any:
+    """Return ``x`` randomly rotated, shifted and zoomed (in training only)."""
+    x = layers.RandomRotation(_MAX_ROTATION, fill_mode="constant", name="rotate")(x)
+    x = layers.RandomTranslation(_MAX_SHIFT, _MAX_SHIFT, fill_mode="constant", name="shift")(x)
+    return layers.RandomZoom(_MAX_ZOOM, fill_mode="constant", name="zoom")(x)
 
-    Parameters
-    ----------
-    augment : bool, default True
-        Whether to include the random rotation, shift and zoom layers, which
-        act only during training.
 
-    Returns
-    -------
-    keras.Model
-        Maps float32 ``(n, 28, 28, 1)`` images in [0, 1] to ``(n, 10)``
-        probabilities.
-    """
-    inputs = keras.Input(shape=INPUT_SHAPE, name="image")
-    x = inputs
-    if augment:
-        x = layers.RandomRotation(_MAX_ROTATION, fill_mode="constant", name="rotate")(x)
-        x = layers.RandomTranslation(_MAX_SHIFT, _MAX_SHIFT, fill_mode="constant", name="shift")(x)
-        x = layers.RandomZoom(_MAX_ZOOM, fill_mode="constant", name="zoom")(x)
+def _standard(x: Any) -> Any:
     x = layers.Conv2D(32, 5, use_bias=False, name="conv1")(x)  # 28 -> 24
     x = _pool_norm_relu(x, "block1")  # 24 -> 12
     x = layers.Conv2D(64, 3, activation="relu", name="conv2")(x)  # 12 -> 10
@@ -77,34 +89,94 @@ def build_model(*, augment: bool = True) -> keras.Model:
     x = layers.Dense(128, use_bias=False, name="dense")(x)
     x = layers.BatchNormalization(momentum=_BN_MOMENTUM, name="dense_bn")(x)
     x = layers.ReLU(name="dense_relu")(x)
-    x = layers.Dropout(0.4, name="dropout")(x)
+    return layers.Dropout(0.4, name="dropout")(x)
+
+
+def _small(x: Any) -> Any:
+    x = layers.Conv2D(16, 5, use_bias=False, name="conv1")(x)  # 28 -> 24
+    x = _pool_norm_relu(x, "block1")  # 24 -> 12
+    x = layers.Conv2D(32, 3, use_bias=False, name="conv2")(x)  # 12 -> 10
+    x = _pool_norm_relu(x, "block2")  # 10 -> 5
+    return layers.Flatten(name="flatten")(x)
+
+
+def _classic(x: Any) -> Any:
+    x = layers.Conv2D(28, 3, activation="relu", name="conv1")(x)  # 28 -> 26
+    x = layers.MaxPooling2D(name="pool1")(x)  # 26 -> 13
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(128, activation="relu", name="dense")(x)
+    return layers.Dropout(0.2, name="dropout")(x)
+
+
+_FEATURES: dict[str, Callable[[Any], Any]] = {
+    "standard": _standard,
+    "small": _small,
+    "classic": _classic,
+}
+
+
+def build_model(architecture: Architecture = "standard", *, augment: bool = True) -> keras.Model:
+    """Build an (uncompiled) network.
+
+    Parameters
+    ----------
+    architecture : {"standard", "small", "classic"}, default "standard"
+        Which network to build; see the module's description.
+    augment : bool, default True
+        Whether to put the random rotation, shift and zoom layers, which act
+        only during training, in front of the network.
+
+    Returns
+    -------
+    keras.Model
+        Maps float32 ``(n, 28, 28, 1)`` images in [0, 1] to ``(n, 10)``
+        probabilities.
+
+    Raises
+    ------
+    ValueError
+        If ``architecture`` is not one of the names above.
+    """
+    features = _FEATURES.get(architecture)
+    if features is None:
+        raise ValueError(f"architecture must be one of {sorted(_FEATURES)}; got {architecture!r}")
+    inputs = keras.Input(shape=INPUT_SHAPE, name="image")
+    x = features(_augment(inputs) if augment else inputs)
     outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="digit")(x)
-    return keras.Model(inputs, outputs, name="digitcnn")
+    return keras.Model(inputs, outputs, name=f"digitcnn_{architecture}")
 
 
-def build_optimizer(learning_rate: float, total_steps: int) -> keras.optimizers.Optimizer:
-    """Return Adam with a linear warm-up to ``learning_rate`` and a cosine decay to zero.
+def build_optimizer(
+    learning_rate: float, total_steps: int, *, schedule: Schedule = "warmup_cosine"
+) -> keras.optimizers.Optimizer:
+    """Return a fresh Adam optimizer with a learning-rate schedule.
 
     Parameters
     ----------
     learning_rate : float
-        The peak learning rate, reached after the first tenth of training.
+        The peak (or, for ``"constant"``, the only) learning rate.
     total_steps : int
         The number of optimisation steps of the whole training.
+    schedule : {"warmup_cosine", "constant"}, default "warmup_cosine"
+        ``"warmup_cosine"`` rises linearly from zero to ``learning_rate`` over
+        the first tenth of training, then decays to zero along a half cosine;
+        ``"constant"`` keeps ``learning_rate`` throughout, as Keras's default.
 
     Returns
     -------
     keras.optimizers.Optimizer
         A fresh Adam optimizer.
     """
+    if schedule == "constant":
+        return keras.optimizers.Adam(learning_rate=learning_rate)
     warmup = max(1, int(total_steps * _WARMUP_FRACTION))
-    schedule = keras.optimizers.schedules.CosineDecay(
+    cosine = keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=0.0,
         decay_steps=max(1, total_steps - warmup),
         warmup_target=learning_rate,
         warmup_steps=warmup,
     )
-    return keras.optimizers.Adam(learning_rate=schedule)
+    return keras.optimizers.Adam(learning_rate=cosine)
 
 
 def inference_function(model: keras.Model) -> Predictor:

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from conftest import Split
+
+from digitcnn import RECIPES, DigitClassifier, Recipe
+from digitcnn._model import build_model
+
+
+def test_recipes_are_named_and_the_default_is_accurate() -> None:
+    assert set(RECIPES) == {"accurate", "fast", "classic"}
+    assert all(isinstance(r, Recipe) and r.name == name for name, r in RECIPES.items())
+    assert DigitClassifier().recipe == "accurate"
+    with pytest.raises(TypeError):
+        RECIPES["mine"] = RECIPES["fast"]  # type: ignore[index]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        RECIPES["fast"].epochs = 3  # type: ignore[misc]
+
+
+def test_classic_recipe_is_the_tutorial_network() -> None:
+    classic = RECIPES["classic"]
+    assert (classic.epochs, classic.batch_size, classic.learning_rate) == (10, 32, 1e-3)
+    assert (classic.schedule, classic.augment) == ("constant", False)
+    model = build_model("classic", augment=False)
+    # conv 3x3x28 (280) + dense 13*13*28 -> 128 (605,824) + dense 128 -> 10 (1,290)
+    assert model.count_params() == 280 + 605_824 + 1_290
+    assert [type(layer).__name__ for layer in model.layers[1:]] == [
+        "Conv2D",
+        "MaxPooling2D",
+        "Flatten",
+        "Dense",
+        "Dropout",
+        "Dense",
+    ]
+
+
+def test_build_model_rejects_unknown_architecture() -> None:
+    with pytest.raises(ValueError, match="architecture must be one of"):
+        build_model("huge")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", ["fast", "classic"])
+def test_each_recipe_learns_real_digits(name: str, train_slice: Split, test_slice: Split) -> None:
+    x, y = train_slice
+    clf = DigitClassifier(recipe=name, epochs=1, batch_size=32, seed=0).fit(x, y)
+    assert clf.recipe_ == dataclasses.replace(RECIPES[name], epochs=1, batch_size=32)
+    assert len(clf.history_["loss"]) == 1
+    assert clf.score(*test_slice) > 0.75  # chance is 0.1
+
+
+def test_explicit_arguments_override_the_recipe(train_slice: Split) -> None:
+    x, y = train_slice
+    clf = DigitClassifier(recipe="fast", epochs=2, batch_size=500, learning_rate=0.01, augment=True)
+    clf.fit(x[:1000], y[:1000])
+    assert (clf.recipe_.epochs, clf.recipe_.batch_size) == (2, 500)
+    assert (clf.recipe_.learning_rate, clf.recipe_.augment) == (0.01, True)
+    assert clf.recipe_.architecture == "small"
+    assert "rotate" in [layer.name for layer in clf.model_.layers]
+    assert np.isfinite(clf.history_["loss"]).all()
