@@ -15,6 +15,7 @@ def test_train_mnist_example_runs_end_to_end(tmp_path: Path) -> None:
         [
             sys.executable,
             str(ROOT / "examples" / "train_mnist.py"),
+            "--recipe=fast",
             "--epochs=1",
             "--limit=2000",
             f"--output={output}",
@@ -28,4 +29,5 @@ def test_train_mnist_example_runs_end_to_end(tmp_path: Path) -> None:
     assert "test accuracy:" in result.stdout
     assert "reloaded predictions identical: True" in result.stdout
     assert result.stdout.count("predicted ") == 5
-    assert DigitClassifier.load(output).epochs == 1
+    saved = DigitClassifier.load(output)
+    assert (saved.recipe, saved.epochs) == ("fast", 1)

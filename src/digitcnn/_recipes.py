@@ -68,8 +68,8 @@ _ALL = (
     Recipe(
         name="fast",
         architecture="small",
-        epochs=2,
-        batch_size=128,
+        epochs=1,
+        batch_size=64,
         learning_rate=5e-3,
         schedule="warmup_cosine",
         augment=False,
