@@ -57,6 +57,15 @@ def test_file_carries_digitcnn_metadata(fitted: DigitClassifier, saved: Path) ->
     assert metadata["final_metrics"]["accuracy"] == fitted.history_["accuracy"][-1]
 
 
+def test_file_holds_the_network_without_optimizer_state(
+    fitted: DigitClassifier, saved: Path
+) -> None:
+    with zipfile.ZipFile(saved) as archive:
+        weights = archive.getinfo("model.weights.h5").file_size
+    # float32 weights plus HDF5 overhead; Adam's two moments would triple it
+    assert weights < 1.3 * 4 * fitted.model_.count_params()
+
+
 def test_file_opens_as_a_plain_keras_model(
     saved: Path, fitted: DigitClassifier, test_slice: Split
 ) -> None:
@@ -85,7 +94,7 @@ def test_failed_save_keeps_the_old_file(
     def crash(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(fitted.model_, "save", crash)
+    monkeypatch.setattr(keras.Model, "save", crash)
     with pytest.raises(RuntimeError, match="disk full"):
         fitted.save(path)
     assert path.read_bytes() == before
