@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["DataUnavailableError", "NotFittedError"]
+__all__ = ["DataUnavailableError", "EmptyImageError", "NotFittedError"]
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -16,3 +16,7 @@ class NotFittedError(ValueError, AttributeError):
 
 class DataUnavailableError(OSError):
     """Raised when MNIST cannot be found locally and cannot be downloaded."""
+
+
+class EmptyImageError(ValueError):
+    """Raised when an image has no ink to read: a blank page or a uniform array."""
