@@ -9,6 +9,9 @@ The public API:
 - :func:`preprocess_images` and :func:`preprocess_labels`, the input contract;
 - :data:`RECIPES`, the named training recipes (:class:`Recipe`) that
   ``DigitClassifier(recipe=...)`` trains;
+- :func:`to_mnist`, which turns a photo, scan or drawing of a digit into the
+  28x28 image MNIST would have, and the classifiers' ``predict_images``,
+  ``read_images`` and ``read_digits`` built on it;
 - :class:`TFLiteClassifier`, which runs a model exported to TensorFlow Lite;
 - the constants :data:`IMAGE_SIZE` and :data:`NUM_CLASSES`, and the exceptions
   :class:`NotFittedError` and :class:`DataUnavailableError`.
@@ -24,9 +27,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from digitcnn._classifier import DigitClassifier
 from digitcnn._constants import IMAGE_SIZE, NUM_CLASSES
 from digitcnn._data import DATA_ENV_VAR, load_mnist, read_idx
-from digitcnn._exceptions import DataUnavailableError, NotFittedError
+from digitcnn._exceptions import DataUnavailableError, EmptyImageError, NotFittedError
 from digitcnn._export import TFLiteClassifier
+from digitcnn._normalize import to_mnist
 from digitcnn._preprocess import preprocess_images, preprocess_labels
+from digitcnn._reading import UNREAD, DigitString, ImageReading
 from digitcnn._recipes import RECIPES, Recipe
 from digitcnn._version import __version__
 
@@ -35,8 +40,12 @@ __all__ = [
     "IMAGE_SIZE",
     "NUM_CLASSES",
     "RECIPES",
+    "UNREAD",
     "DataUnavailableError",
     "DigitClassifier",
+    "DigitString",
+    "EmptyImageError",
+    "ImageReading",
     "NotFittedError",
     "Recipe",
     "TFLiteClassifier",
@@ -45,4 +54,5 @@ __all__ = [
     "preprocess_images",
     "preprocess_labels",
     "read_idx",
+    "to_mnist",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import importlib.resources
 import math
 import os
 from collections.abc import Sequence
@@ -15,12 +16,13 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from typing_extensions import Self
 
-from digitcnn._base import ClassifierMixin, ParamsMixin
+from digitcnn._base import ParamsMixin
 from digitcnn._constants import IMAGE_SIZE, MAX_PIXEL, NUM_CLASSES
 from digitcnn._exceptions import NotFittedError
 from digitcnn._export import ExportFormat, export_model
 from digitcnn._model import INPUT_SHAPE, build_model, build_optimizer, inference_function
 from digitcnn._preprocess import preprocess_images, preprocess_labels
+from digitcnn._reading import ImageReadingMixin
 from digitcnn._recipes import DEFAULT_RECIPE, RECIPES, Recipe
 from digitcnn._saving import FORMAT_NAME, FORMAT_VERSION, read_model, write_model
 from digitcnn._version import __version__
@@ -37,7 +39,7 @@ def _check_int(name: str, value: object, minimum: int) -> None:
         raise ValueError(f"{name} must be at least {minimum}; got {value}")
 
 
-class DigitClassifier(ParamsMixin, ClassifierMixin):
+class DigitClassifier(ParamsMixin, ImageReadingMixin):
     """Handwritten digit classifier: a Keras CNN behind a scikit-learn-style API.
 
     Hyperparameters are stored unchanged by the constructor and checked by
@@ -235,6 +237,9 @@ class DigitClassifier(ParamsMixin, ClassifierMixin):
             )
         return model
 
+    def _check_fitted(self) -> None:
+        self._fitted_model()
+
     def predict_proba(self, x: ArrayLike) -> NDArray[np.float32]:
         """Return the probability of each digit for each image.
 
@@ -367,6 +372,25 @@ class DigitClassifier(ParamsMixin, ClassifierMixin):
             quantize=quantize,
             representative_images=representative_images,
         )
+
+    @classmethod
+    def pretrained(cls) -> DigitClassifier:
+        """Load the model that ships with digitcnn, offline.
+
+        It was trained by the default (``"accurate"``) recipe with seed 0 on
+        the 60,000 MNIST training images; ``pretrained/mnist.json`` in the
+        package records how (command, seed, data checksums, versions) and its
+        test accuracy. ``python examples/make_pretrained.py`` in the
+        repository makes it again.
+
+        Returns
+        -------
+        DigitClassifier
+            A fitted classifier, ready for :meth:`predict` and :meth:`predict_images`.
+        """
+        resource = importlib.resources.files("digitcnn") / "pretrained" / "mnist.keras"
+        with importlib.resources.as_file(resource) as path:
+            return cls.load(path)
 
     @classmethod
     def load(cls, path: os.PathLike[str] | str) -> DigitClassifier:

@@ -15,9 +15,9 @@ import numpy as np
 import tensorflow as tf
 from numpy.typing import ArrayLike, NDArray
 
-from digitcnn._base import ClassifierMixin
 from digitcnn._model import INPUT_SHAPE, inference_function
 from digitcnn._preprocess import preprocess_images
+from digitcnn._reading import ImageReadingMixin
 
 __all__ = ["ExportFormat", "TFLiteClassifier", "export_model"]
 
@@ -122,7 +122,7 @@ def _interpreter_class() -> Any:
     return Interpreter
 
 
-class TFLiteClassifier(ClassifierMixin):
+class TFLiteClassifier(ImageReadingMixin):
     """Run an exported TensorFlow Lite digit model, float or int8.
 
     Parameters

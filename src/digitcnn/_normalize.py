@@ -1,0 +1,175 @@
+"""MNIST-style normalisation: any image of a digit to the 28x28 image MNIST would have.
+
+MNIST's digits were size-normalised to fit a 20x20 box with their aspect
+ratio kept, anti-aliased, and placed in a 28x28 frame with their centre of
+mass at the centre. :func:`to_mnist` does the same to a photo, a scan or a
+drawing, after first finding the ink: it turns the image grey, makes the
+digit light on a dark background whatever its polarity, removes uneven
+lighting with a morphological top-hat, separates ink from paper with Otsu's
+threshold, drops specks, and brings the pen stroke to MNIST's width.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+from scipy import ndimage
+from skimage.filters import threshold_otsu
+from skimage.morphology import disk, skeletonize
+
+from digitcnn._constants import IMAGE_SIZE
+from digitcnn._exceptions import EmptyImageError
+from digitcnn._images import ImageInput, read_grey
+
+__all__ = ["BOX_SIZE", "frame_digit", "ink_map", "to_mnist"]
+
+BOX_SIZE = 20
+"""Side of the box that MNIST fits each digit into, in pixels."""
+
+_CENTRE = 14.0  # MNIST's mean centre of mass, row and column (measured on the training set)
+_STROKE = 2.8  # MNIST's median stroke width at the 20-pixel scale (measured likewise)
+_MIN_CONTRAST = 0.15  # ink must stand this far above the background on the [0, 1] scale
+_MIN_PART = 0.05  # ink blobs smaller than this fraction of the largest are specks
+_TOPHAT_FRACTION = 1 / 3  # the background-removal window, as a fraction of the shorter side
+
+
+def ink_map(grey: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Return the ink of a greyscale image: light strokes on a zero background.
+
+    Parameters
+    ----------
+    grey : numpy.ndarray of float
+        A 2-D greyscale image with values in [0, 1], in either polarity.
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        Same shape, values in [0, 1]; 0 wherever there is no ink.
+
+    Raises
+    ------
+    EmptyImageError
+        If nothing in the image stands out from the background.
+    """
+    if np.median(grey) > 0.5:  # most of an image of a digit is background
+        grey = 1.0 - grey
+    size = max(3, math.ceil(min(grey.shape) * _TOPHAT_FRACTION))
+    flat: NDArray[np.float64] = ndimage.white_tophat(grey, size=(size, size))
+    if flat.max() < _MIN_CONTRAST:
+        raise EmptyImageError("the image has no ink: nothing stands out from the background")
+    threshold = max(float(threshold_otsu(flat)), _MIN_CONTRAST / 2)
+    strong = float(np.percentile(flat[flat > threshold], 90))
+    ink: NDArray[np.float64] = np.clip((flat - threshold) / max(strong - threshold, 1e-6), 0, 1)
+    labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
+    if count > 1:
+        areas = ndimage.sum_labels(ink > 0, labels, index=np.arange(1, count + 1))
+        keep = np.concatenate([[False], areas >= _MIN_PART * areas.max()])
+        ink = np.where(keep[labels], ink, 0.0)
+    return ink
+
+
+def _stroke_width(ink: NDArray[np.float64]) -> float:
+    """Return the median width of the strokes in ``ink``, in pixels."""
+    solid = ink > 0.5
+    skeleton = skeletonize(solid)
+    if not skeleton.any():
+        return 1.0
+    return float(2 * np.median(ndimage.distance_transform_edt(solid)[skeleton]))
+
+
+def frame_digit(ink: NDArray[np.float64]) -> NDArray[np.float32]:
+    """Place the ink of one digit in a 28x28 frame the way MNIST did.
+
+    The ink is cropped to its bounding box, its strokes are thickened or
+    thinned to MNIST's width, it is resized so that its longer side is 20
+    pixels (aspect ratio kept, anti-aliased), and it is placed so that its
+    centre of mass is at the centre of the frame.
+
+    Parameters
+    ----------
+    ink : numpy.ndarray of float
+        Light strokes on a zero background, as :func:`ink_map` returns.
+
+    Returns
+    -------
+    numpy.ndarray of float32
+        Shape ``(28, 28)``, values in [0, 1].
+
+    Raises
+    ------
+    EmptyImageError
+        If ``ink`` is all zero.
+    """
+    rows, cols = np.nonzero(ink)
+    if rows.size == 0:
+        raise EmptyImageError("the image has no ink: nothing stands out from the background")
+    ink = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    longer = max(ink.shape)
+    target = _STROKE * longer / BOX_SIZE  # MNIST's stroke width at this image's scale
+    width = _stroke_width(ink)
+    if width < 0.5 * target:
+        ink = ndimage.grey_dilation(ink, footprint=disk(max(1, round((target - width) / 2))))
+    elif width > 2 * target:
+        thinner = ndimage.grey_erosion(ink, footprint=disk(max(1, round((width - target) / 2))))
+        ink = thinner if thinner.max() > 0.5 else ink
+    height, width_px = ink.shape
+    scale = BOX_SIZE / max(height, width_px)
+    size = (max(1, round(width_px * scale)), max(1, round(height * scale)))
+    small = Image.fromarray(ink.astype(np.float32), mode="F").resize(
+        size, Image.Resampling.LANCZOS, reducing_gap=3.0
+    )
+    digit = np.clip(np.asarray(small, dtype=np.float64), 0.0, 1.0)
+    if digit.max() > 0:
+        digit /= digit.max()
+    row, col = ndimage.center_of_mass(digit)
+    top, left = round(_CENTRE - row), round(_CENTRE - col)
+    frame = np.zeros((IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
+    r0, c0 = max(top, 0), max(left, 0)
+    r1 = min(top + digit.shape[0], IMAGE_SIZE)
+    c1 = min(left + digit.shape[1], IMAGE_SIZE)
+    frame[r0:r1, c0:c1] = digit[r0 - top : r1 - top, c0 - left : c1 - left]
+    return frame
+
+
+def to_mnist(image: ImageInput) -> NDArray[np.float32]:
+    """Return the 28x28 image MNIST would have made of a picture of one digit.
+
+    Works on photos and scans of digits written on paper (dark ink on light,
+    unevenly lit, in colour, off-centre, JPEG-compressed) as well as on
+    drawings and on MNIST's own images, which it leaves nearly unchanged.
+
+    Parameters
+    ----------
+    image : str, os.PathLike, PIL.Image.Image or numpy.ndarray
+        A path to an image file, a Pillow image in any mode, or an array of
+        shape ``(height, width)`` or ``(height, width, channels)``; see
+        :func:`read_grey` for the accepted modes and value ranges.
+
+    Returns
+    -------
+    numpy.ndarray of float32
+        Shape ``(28, 28)``, values in [0, 1]: a light digit on black, its
+        longer side 20 pixels, its centre of mass at the centre; ready for
+        :meth:`DigitClassifier.predict`.
+
+    Raises
+    ------
+    EmptyImageError
+        If the image has no ink (a blank page, a uniform array).
+    FileNotFoundError, ValueError, TypeError
+        If the image cannot be read; see :func:`read_grey`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from digitcnn import to_mnist
+    >>> page = np.full((120, 90), 230, dtype=np.uint8)   # light paper
+    >>> page[30:90, 40:48] = 20                          # a dark stroke: a "1"
+    >>> digit = to_mnist(page)
+    >>> digit.shape, digit.dtype, float(digit.max())
+    ((28, 28), dtype('float32'), 1.0)
+    """
+    return frame_digit(ink_map(read_grey(image)))

@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import Split
+from numpy.typing import NDArray
+from PIL import Image
+
+from digitcnn import UNREAD, DigitClassifier, NotFittedError
+
+
+def on_paper(digit: NDArray[np.uint8], scale: int = 4, margin: int = 30) -> NDArray[np.uint8]:
+    """Return an MNIST digit enlarged, as dark ink on a light page."""
+    big = np.asarray(Image.fromarray(digit).resize((28 * scale, 28 * scale), Image.BILINEAR))
+    return 255 - np.pad(big, margin)
+
+
+def number(digits: list[NDArray[np.uint8]], gap: int = 12) -> NDArray[np.uint8]:
+    """Return MNIST digits cropped to their ink and written side by side, dark on light."""
+    crops = []
+    for digit in digits:
+        cols = np.flatnonzero(digit.max(axis=0) > 30)
+        crops.append(digit[:, cols[0] : cols[-1] + 1])
+    row = np.concatenate([np.pad(c, ((0, 0), (0, gap))) for c in crops], axis=1)
+    big = Image.fromarray(row).resize((row.shape[1] * 3, 28 * 3), Image.BILINEAR)
+    return 255 - np.pad(np.asarray(big), 40)
+
+
+@pytest.fixture(scope="module")
+def pictures(test_slice: Split, tmp_path_factory: pytest.TempPathFactory) -> list[object]:
+    x, _ = test_slice
+    folder = tmp_path_factory.mktemp("pictures")
+    png = folder / "digit.png"
+    Image.fromarray(on_paper(x[0])).save(png)
+    broken = folder / "broken.png"
+    broken.write_bytes(b"not an image")
+    return [
+        png,  # 0: a file
+        Image.fromarray(on_paper(x[1])).convert("RGB"),  # 1: a Pillow image
+        on_paper(x[2]),  # 2: an array
+        np.full((60, 60), 240, dtype=np.uint8),  # 3: blank paper
+        folder / "missing.png",  # 4: no such file
+        broken,  # 5: not an image
+        str(png),  # 6: a str path
+    ]
+
+
+def test_read_images_reports_each_outcome(fitted: DigitClassifier, pictures: list[object]) -> None:
+    readings = fitted.read_images(pictures)  # type: ignore[arg-type]
+    assert [r.status for r in readings][3:6] == ["empty", "error", "error"]
+    assert all(r.status in ("ok", "unsure") for i, r in enumerate(readings) if i not in (3, 4, 5))
+    assert readings[0].source.endswith("digit.png")
+    assert readings[1].source == "item 1"
+    assert "does not exist" in (readings[4].error or "")
+    assert "not an image" in (readings[5].error or "")
+    assert all(r.label == UNREAD and np.isnan(r.confidence) for r in readings[3:6])
+    assert readings[0].label == readings[6].label
+
+
+def test_predict_images_returns_labels_and_probabilities(
+    fitted: DigitClassifier, pictures: list[object], test_slice: Split
+) -> None:
+    labels, proba = fitted.predict_images(pictures, return_proba=True)  # type: ignore[arg-type]
+    assert labels.shape == (7,)
+    assert labels.dtype == np.int64
+    assert proba.shape == (7, 10)
+    assert proba.dtype == np.float32
+    assert (labels[3:6] == UNREAD).all()
+    assert np.isnan(proba[3:6]).all()
+    readable = [0, 1, 2, 6]
+    np.testing.assert_allclose(proba[readable].sum(axis=1), 1.0, atol=1e-5)
+    np.testing.assert_array_equal(labels[readable], proba[readable].argmax(axis=1))
+    np.testing.assert_array_equal(fitted.predict_images(pictures), labels)  # type: ignore[arg-type]
+
+
+def test_strict_mode_raises_the_first_error(
+    fitted: DigitClassifier, pictures: list[object]
+) -> None:
+    with pytest.raises(FileNotFoundError, match="missing.png does not exist"):
+        fitted.predict_images(pictures, strict=True)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("threshold", [0.0, 0.5, 0.9, 1.0])
+def test_confidence_threshold_rejects_unsure_answers(
+    fitted: DigitClassifier, test_slice: Split, threshold: float
+) -> None:
+    x, _ = test_slice
+    readings = fitted.read_images(list(x[:40]), min_confidence=threshold)
+    for reading in readings:
+        assert (reading.status == "ok") == (reading.confidence >= threshold)
+        assert (reading.label == UNREAD) == (reading.status == "unsure")
+
+
+@pytest.mark.parametrize(
+    ("value", "error"), [(-0.1, ValueError), (1.5, ValueError), ("high", TypeError)]
+)
+def test_bad_confidence_thresholds_are_refused(
+    fitted: DigitClassifier, test_slice: Split, value: object, error: type[Exception]
+) -> None:
+    with pytest.raises(error, match="min_confidence"):
+        fitted.predict_images([test_slice[0][0]], min_confidence=value)  # type: ignore[arg-type]
+
+
+def test_read_digits_finds_each_digit_left_to_right(
+    fitted: DigitClassifier, test_slice: Split
+) -> None:
+    x, _ = test_slice
+    result = fitted.read_digits(number([x[0], x[1], x[2], x[3]]))
+    assert len(result.digits) == len(result.confidences) == len(result.boxes) == 4
+    assert len(result.text) == 4
+    lefts = [box[1] for box in result.boxes]
+    assert lefts == sorted(lefts)
+    assert all(0 <= c <= 1 for c in result.confidences)
+
+
+def test_read_digits_merges_a_broken_stroke(fitted: DigitClassifier, test_slice: Split) -> None:
+    x, _ = test_slice
+    broken = x[0].copy()
+    broken[12:14] = 0  # a gap across the digit splits it into two blobs
+    assert len(fitted.read_digits(number([broken, x[1]], gap=14)).digits) == 2
+
+
+def test_read_digits_of_a_blank_page_is_empty(fitted: DigitClassifier) -> None:
+    result = fitted.read_digits(np.full((80, 200), 250, dtype=np.uint8))
+    assert (result.text, result.digits) == ("", ())
+
+
+def test_an_empty_list_gives_empty_results(fitted: DigitClassifier) -> None:
+    assert fitted.predict_images([]).shape == (0,)
+    assert fitted.read_images([]) == []
+
+
+def test_reading_before_fit_raises() -> None:
+    blank = np.full((28, 28), 255, dtype=np.uint8)
+    with pytest.raises(NotFittedError, match="not fitted"):
+        DigitClassifier().predict_images([blank])
+    with pytest.raises(NotFittedError, match="not fitted"):
+        DigitClassifier().read_digits(blank)
