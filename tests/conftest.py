@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import settings
 from numpy.typing import NDArray
+from PIL import Image
 
 from digitcnn import DigitClassifier, load_mnist
 
@@ -31,6 +32,23 @@ def write_idx(path: Path, array: NDArray[np.uint8], *, compress: bool) -> Path:
     payload = header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
     path.write_bytes(gzip.compress(payload) if compress else payload)
     return path
+
+
+def on_paper(digit: NDArray[np.uint8], scale: int = 4, margin: int = 30) -> NDArray[np.uint8]:
+    """Return an MNIST digit enlarged, as dark ink on a light page."""
+    big = np.asarray(Image.fromarray(digit).resize((28 * scale, 28 * scale), Image.BILINEAR))
+    return 255 - np.pad(big, margin)
+
+
+def number(digits: list[NDArray[np.uint8]], gap: int = 12) -> NDArray[np.uint8]:
+    """Return MNIST digits cropped to their ink and written side by side, dark on light."""
+    crops = []
+    for digit in digits:
+        cols = np.flatnonzero(digit.max(axis=0) > 30)
+        crops.append(digit[:, cols[0] : cols[-1] + 1])
+    row = np.concatenate([np.pad(c, ((0, 0), (0, gap))) for c in crops], axis=1)
+    big = Image.fromarray(row).resize((row.shape[1] * 3, 28 * 3), Image.BILINEAR)
+    return 255 - np.pad(np.asarray(big), 40)
 
 
 @pytest.fixture(scope="session")
