@@ -116,6 +116,25 @@ class DigitClassifier(ParamsMixin, ImageReadingMixin):
         self.seed = seed
         self.verbose = verbose
 
+    _estimator_type = "classifier"  # scikit-learn before 1.6 reads this
+
+    def __sklearn_tags__(self) -> Any:
+        """Describe the estimator to scikit-learn (1.6 and later), which must be installed.
+
+        Returns
+        -------
+        sklearn.utils.Tags
+            A classifier that needs labels and takes image arrays of 2 or 3 dimensions.
+        """
+        from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags
+
+        return Tags(
+            estimator_type="classifier",
+            target_tags=TargetTags(required=True),
+            classifier_tags=ClassifierTags(multi_class=True),
+            input_tags=InputTags(two_d_array=True, three_d_array=True),
+        )
+
     def _resolve_recipe(self) -> Recipe:
         """Check the hyperparameters and return the recipe with the explicit ones applied."""
         if not isinstance(self.recipe, str) or self.recipe not in RECIPES:
