@@ -18,19 +18,6 @@ from pathlib import Path
 
 from digitcnn import DigitClassifier
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
-
-
-def expand(paths: list[Path]) -> list[Path]:
-    """Return the files named, with each folder replaced by the images in it."""
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files += sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        else:
-            files.append(path)
-    return files
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -41,19 +28,22 @@ def main() -> None:
     args = parser.parse_args()
 
     clf = DigitClassifier.load(args.model) if args.model else DigitClassifier.pretrained()
-    files = expand(args.images)
+    files = [
+        p for path in args.images for p in (sorted(path.glob("*.*")) if path.is_dir() else [path])
+    ]
     if args.number:
         for path in files:
             found = clf.read_digits(path, min_confidence=args.min_confidence)
-            confidences = ", ".join(f"{c:.3f}" for c in found.confidences)
-            print(f"{path}: {found.text or '(no ink)'}  [{confidences}]")
-        return
-    for reading in clf.read_images(files, min_confidence=args.min_confidence):
-        if reading.status in ("ok", "unsure"):
-            shown = reading.label if reading.status == "ok" else "?"
-            print(f"{reading.source}: {shown}  (confidence {reading.confidence:.3f})")
-        else:
-            print(f"{reading.source}: {reading.status} {reading.error or ''}".rstrip())
+            print(path, found.text, [round(c, 3) for c in found.confidences])
+    else:
+        for reading in clf.read_images(files, min_confidence=args.min_confidence):
+            print(
+                reading.source,
+                reading.status,
+                reading.label,
+                round(reading.confidence, 3),
+                reading.error or "",
+            )
 
 
 if __name__ == "__main__":

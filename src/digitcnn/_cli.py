@@ -1,0 +1,214 @@
+"""The ``digitcnn`` command line: train, evaluate, predict, export and inspect models."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from digitcnn._classifier import DigitClassifier
+from digitcnn._constants import NUM_CLASSES
+from digitcnn._data import load_mnist
+from digitcnn._recipes import DEFAULT_RECIPE, RECIPES
+from digitcnn._saving import read_model
+from digitcnn._version import __version__
+
+__all__ = ["main"]
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"})
+"""File suffixes that ``digitcnn predict`` picks from a folder."""
+
+
+class CommandError(Exception):
+    """A failure to report to the user in one line, without a traceback."""
+
+
+def _classifier(path: Path | None) -> DigitClassifier:
+    return DigitClassifier.pretrained() if path is None else DigitClassifier.load(path)
+
+
+def _image_files(paths: Sequence[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            if not found:
+                raise CommandError(f"folder {path} has no image files")
+            files += found
+        else:
+            files.append(path)
+    return files
+
+
+def _train(args: argparse.Namespace) -> None:
+    (x_train, y_train), (x_test, y_test) = load_mnist(args.data)
+    clf = DigitClassifier(
+        recipe=args.recipe, epochs=args.epochs, seed=args.seed, verbose=0 if args.quiet else 1
+    )
+    clf.fit(x_train, y_train)
+    metrics = clf.evaluate(x_test, y_test)
+    clf.save(args.output)
+    print(
+        f"test accuracy {metrics['accuracy']:.4f} (loss {metrics['loss']:.4f}); "
+        f"saved to {args.output}"
+    )
+
+
+def confusion_matrix(truth: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """Return the 10x10 matrix counting images of each true digit (rows) per prediction."""
+    matrix = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=np.int64)
+    np.add.at(matrix, (truth, predicted), 1)
+    return matrix
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    clf = _classifier(args.model)
+    _, (x_test, y_test) = load_mnist(args.data)
+    predicted = clf.predict(x_test)
+    matrix = confusion_matrix(y_test.astype(np.int64), predicted)
+    correct = np.diag(matrix)
+    print(f"accuracy {correct.sum() / matrix.sum():.4f} on {matrix.sum():,} test images\n")
+    print("digit  precision  recall  images")
+    for digit in range(NUM_CLASSES):
+        precision = correct[digit] / max(matrix[:, digit].sum(), 1)
+        recall = correct[digit] / max(matrix[digit].sum(), 1)
+        print(f"{digit:>5}  {precision:>9.4f}  {recall:>6.4f}  {matrix[digit].sum():>6,}")
+    print("\nconfusion matrix (rows: true digit, columns: predicted)")
+    print("      " + "".join(f"{d:>6}" for d in range(NUM_CLASSES)))
+    for digit in range(NUM_CLASSES):
+        print(f"{digit:>6}" + "".join(f"{n:>6}" for n in matrix[digit]))
+
+
+def _predict(args: argparse.Namespace) -> None:
+    files = _image_files(args.images)
+    clf = _classifier(args.model)
+    results: list[dict[str, Any]] = []
+    if args.number:
+        for path in files:
+            found = clf.read_digits(path, min_confidence=args.min_confidence)
+            results.append(
+                {"file": str(path), "number": found.text, "confidences": found.confidences}
+            )
+    else:
+        for reading in clf.read_images(files, min_confidence=args.min_confidence):
+            results.append(
+                {
+                    "file": reading.source,
+                    "status": reading.status,
+                    "label": reading.label,
+                    "confidence": None if np.isnan(reading.confidence) else reading.confidence,
+                    "error": reading.error,
+                }
+            )
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    for result in results:
+        if args.number:
+            shown = result["number"] or "(no ink)"
+            confidences = ", ".join(f"{c:.3f}" for c in result["confidences"])
+            print(f"{result['file']}: {shown}  [{confidences}]")
+        elif result["status"] in ("ok", "unsure"):
+            label = result["label"] if result["status"] == "ok" else "?"
+            print(f"{result['file']}: {label}  (confidence {result['confidence']:.3f})")
+        else:
+            print(f"{result['file']}: {result['status']} {result['error'] or ''}".rstrip())
+
+
+def _export(args: argparse.Namespace) -> None:
+    if args.int8 and args.format != "tflite":
+        raise CommandError("--int8 needs --format tflite")
+    clf = _classifier(args.model)
+    representative = None
+    if args.int8:
+        (representative, _), _ = load_mnist(args.data)
+    written = clf.export(
+        args.output,
+        format=args.format,
+        quantize="int8" if args.int8 else None,
+        representative_images=representative,
+    )
+    print(f"exported to {written}")
+
+
+def _info(args: argparse.Namespace) -> None:
+    model, metadata = read_model(args.model)
+    metadata["parameters"] = int(model.count_params())
+    print(json.dumps(metadata, indent=2, sort_keys=True))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="digitcnn",
+        description="Handwritten digit recognition: train, evaluate, predict, export.",
+    )
+    parser.add_argument("--version", action="version", version=f"digitcnn {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    data_help = "MNIST folder of IDX files or .npz (default: $DIGITCNN_DATA, else Keras's download)"
+
+    train = commands.add_parser("train", help="train a model on MNIST and save it")
+    train.add_argument("--data", type=Path, default=None, help=data_help)
+    train.add_argument("--recipe", choices=sorted(RECIPES), default=DEFAULT_RECIPE)
+    train.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
+    train.add_argument("--seed", type=int, default=None)
+    train.add_argument("--output", type=Path, default=Path("mnist.keras"), help="model file")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(run=_train)
+
+    model_help = "a model saved by digitcnn (default: the pretrained model)"
+    evaluate = commands.add_parser("evaluate", help="accuracy, precision, recall, confusion")
+    evaluate.add_argument("model", type=Path, nargs="?", default=None, help=model_help)
+    evaluate.add_argument("--data", type=Path, default=None, help=data_help)
+    evaluate.set_defaults(run=_evaluate)
+
+    predict = commands.add_parser("predict", help="read the digits in image files")
+    predict.add_argument("images", type=Path, nargs="+", help="image files or folders of them")
+    predict.add_argument("--model", type=Path, default=None, help=model_help)
+    predict.add_argument("--number", action="store_true", help="read a number per image")
+    predict.add_argument("--min-confidence", type=float, default=None, metavar="P")
+    predict.add_argument("--json", action="store_true", help="print JSON")
+    predict.set_defaults(run=_predict)
+
+    export = commands.add_parser("export", help="export to SavedModel or TensorFlow Lite")
+    export.add_argument("output", type=Path, help="folder (savedmodel) or file (tflite)")
+    export.add_argument("--model", type=Path, default=None, help=model_help)
+    export.add_argument("--format", choices=["savedmodel", "tflite"], default="savedmodel")
+    export.add_argument("--int8", action="store_true", help="int8 quantization (tflite)")
+    export.add_argument("--data", type=Path, default=None, help=data_help + "; for --int8")
+    export.set_defaults(run=_export)
+
+    info = commands.add_parser("info", help="show a saved model's metadata")
+    info.add_argument("model", type=Path, help="a model saved by digitcnn")
+    info.set_defaults(run=_info)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``digitcnn`` command line.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments, without the program name; default: ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success, 1 when the command fails (with one
+        line on standard error), 2 for bad arguments.
+    """
+    args = _parser().parse_args(argv)
+    try:
+        args.run(args)
+    except (CommandError, OSError, ValueError, TypeError) as error:
+        print(f"digitcnn {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"digitcnn {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return 0

@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import MNIST_DIR, Split, on_paper
+from PIL import Image
+
+from digitcnn import DigitClassifier
+from digitcnn._cli import main
+
+
+@pytest.fixture(scope="module")
+def model_file(fitted: DigitClassifier, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "model.keras"
+    fitted.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def small_data(
+    train_slice: Split, test_slice: Split, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "mnist.npz"
+    np.savez(
+        path,
+        x_train=train_slice[0],
+        y_train=train_slice[1],
+        x_test=test_slice[0],
+        y_test=test_slice[1],
+    )
+    return path
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    status = main(argv)
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_train_saves_a_model(
+    small_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "m.keras"
+    argv = ["train", "--data", str(small_data), "--recipe", "fast", "--epochs", "1", "--quiet"]
+    status, out, _ = run([*argv, "--seed", "0", "--output", str(output)], capsys)
+    assert status == 0
+    assert out.startswith("test accuracy 0.")
+    assert DigitClassifier.load(output).recipe == "fast"
+
+
+def test_evaluate_prints_metrics_and_confusion(
+    model_file: Path, small_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, _ = run(["evaluate", str(model_file), "--data", str(small_data)], capsys)
+    assert status == 0
+    assert out.startswith("accuracy 0.")
+    assert "on 500 test images" in out
+    assert "precision  recall" in out
+    matrix = [line.split()[1:] for line in out.splitlines()[-10:]]
+    assert sum(int(n) for row in matrix for n in row) == 500
+
+
+def test_predict_reads_files_and_folders(
+    model_file: Path, test_slice: Split, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    Image.fromarray(on_paper(test_slice[0][0])).save(tmp_path / "a.png")
+    (tmp_path / "b.png").write_bytes(b"junk")
+    argv = ["predict", str(tmp_path), "--model", str(model_file), "--json"]
+    status, out, _ = run(argv, capsys)
+    assert status == 0
+    results = json.loads(out)
+    assert [r["status"] for r in results] in (["ok", "error"], ["unsure", "error"])
+    assert results[0]["file"].endswith("a.png")
+    assert 0 <= results[0]["label"] <= 9
+    assert "not an image" in results[1]["error"]
+    status, out, _ = run(["predict", str(tmp_path / "a.png"), "--model", str(model_file)], capsys)
+    assert status == 0
+    assert out.startswith(f"{tmp_path / 'a.png'}: ")
+
+
+def test_export_and_info(
+    model_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "m.tflite"
+    argv = ["export", str(output), "--model", str(model_file), "--format", "tflite"]
+    status, out, _ = run(argv, capsys)
+    assert (status, out.strip()) == (0, f"exported to {output}")
+    assert output.stat().st_size > 0
+    status, out, _ = run(["info", str(model_file)], capsys)
+    assert status == 0
+    info = json.loads(out)
+    assert info["format"] == "digitcnn.DigitClassifier"
+    assert info["parameters"] > 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["info", "missing.keras"], "digitcnn info: error: model file not found: missing.keras"),
+        (["evaluate", "missing.keras"], "digitcnn evaluate: error: model file not found"),
+        (["predict", "nowhere/"], "digitcnn predict: error: "),
+        (["export", "x.keras", "--int8"], "digitcnn export: error: --int8 needs --format tflite"),
+        (["train", "--data", "nowhere"], "digitcnn train: error: "),
+    ],
+)
+def test_failures_end_with_one_line_on_stderr(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, _, err = run(argv, capsys)
+    assert status == 1
+    assert err.startswith(message)
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+def test_empty_folder_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(["predict", str(tmp_path)], capsys)
+    assert status == 1
+    assert f"folder {tmp_path} has no image files" in err
+
+
+def test_bad_arguments_exit_with_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--recipe", "slow"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'slow'" in capsys.readouterr().err
+
+
+def test_python_dash_m_runs_the_command_line() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "digitcnn", "evaluate", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert "usage: digitcnn evaluate" in result.stdout
+    assert MNIST_DIR.exists()
