@@ -90,6 +90,7 @@ def test_read_digits_finds_each_digit_left_to_right(
     result = fitted.read_digits(number([x[0], x[1], x[2], x[3]]))
     assert len(result.digits) == len(result.confidences) == len(result.boxes) == 4
     assert len(result.text) == 4
+    assert all(type(edge) is int for box in result.boxes for edge in box)
     lefts = [box[1] for box in result.boxes]
     assert lefts == sorted(lefts)
     assert all(0 <= c <= 1 for c in result.confidences)

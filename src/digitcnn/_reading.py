@@ -331,5 +331,7 @@ class ImageReadingMixin(ClassifierMixin):
             text="".join("?" if d == UNREAD else str(d) for d in digits),
             digits=digits,
             confidences=confidences,
-            boxes=tuple((r.start, c.start, r.stop, c.stop) for r, c, _ in groups),
+            boxes=tuple(
+                (int(r.start), int(c.start), int(r.stop), int(c.stop)) for r, c, _ in groups
+            ),
         )
