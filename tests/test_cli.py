@@ -71,8 +71,9 @@ def test_predict_reads_files_and_folders(
     Image.fromarray(on_paper(test_slice[0][0])).save(tmp_path / "a.png")
     (tmp_path / "b.png").write_bytes(b"junk")
     argv = ["predict", str(tmp_path), "--model", str(model_file), "--json"]
-    status, out, _ = run(argv, capsys)
-    assert status == 0
+    status, out, err = run(argv, capsys)
+    assert status == 1
+    assert err == "digitcnn predict: error: 1 of 2 images could not be read\n"
     results = json.loads(out)
     assert [r["status"] for r in results] in (["ok", "error"], ["unsure", "error"])
     assert results[0]["file"].endswith("a.png")
@@ -103,7 +104,7 @@ def test_export_and_info(
     [
         (["info", "missing.keras"], "digitcnn info: error: model file not found: missing.keras"),
         (["evaluate", "missing.keras"], "digitcnn evaluate: error: model file not found"),
-        (["predict", "nowhere/"], "digitcnn predict: error: "),
+        (["predict", "nowhere/"], "digitcnn predict: error: no such file or folder: nowhere"),
         (["export", "x.keras", "--int8"], "digitcnn export: error: --int8 needs --format tflite"),
         (["train", "--data", "nowhere"], "digitcnn train: error: "),
     ],

@@ -40,8 +40,10 @@ def _image_files(paths: Sequence[Path]) -> list[Path]:
             if not found:
                 raise CommandError(f"folder {path} has no image files")
             files += found
-        else:
+        elif path.exists():
             files.append(path)
+        else:
+            raise CommandError(f"no such file or folder: {path}")
     return files
 
 
@@ -107,9 +109,16 @@ def _predict(args: argparse.Namespace) -> None:
             )
     if args.json:
         print(json.dumps(results, indent=2))
-        return
+    else:
+        _print_readings(results, number=args.number)
+    failed = sum(result.get("status") == "error" for result in results)
+    if failed:
+        raise CommandError(f"{failed} of {len(results)} images could not be read")
+
+
+def _print_readings(results: list[dict[str, Any]], *, number: bool) -> None:
     for result in results:
-        if args.number:
+        if number:
             shown = result["number"] or "(no ink)"
             confidences = ", ".join(f"{c:.3f}" for c in result["confidences"])
             print(f"{result['file']}: {shown}  [{confidences}]")
