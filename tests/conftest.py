@@ -14,6 +14,9 @@ from PIL import Image
 
 from digitcnn import DigitClassifier, load_mnist
 
+# Figures render to files, never to a screen.
+os.environ.setdefault("MPLBACKEND", "Agg")
+
 # TensorFlow calls make the first examples slow; deadlines would only measure the machine.
 settings.register_profile("default", deadline=None, max_examples=50)
 settings.register_profile("ci", deadline=None, max_examples=50, derandomize=True)

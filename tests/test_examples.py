@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+from PIL import Image
 
 from digitcnn import DigitClassifier
 
@@ -31,3 +34,35 @@ def test_train_mnist_example_runs_end_to_end(tmp_path: Path) -> None:
     assert result.stdout.count("predicted ") == 5
     saved = DigitClassifier.load(output)
     assert (saved.recipe, saved.epochs) == ("fast", 1)
+
+
+def run_example(name: str, *args: str, cwd: Path) -> str:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / name), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=cwd,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_plot_results_example_writes_three_pngs(tmp_path: Path) -> None:
+    out = run_example("plot_results.py", "--limit=500", cwd=tmp_path)
+    names = ["history.png", "confusion.png", "misclassified.png"]
+    assert out.splitlines() == [f"wrote plots/{name}" for name in names]
+    for name in names:
+        assert Image.open(tmp_path / "plots" / name).format == "PNG"
+
+
+def test_export_model_example_checks_its_exports(tmp_path: Path) -> None:
+    out = run_example("export_model.py", "--limit=500", cwd=tmp_path)
+    lines = out.splitlines()
+    assert lines[0] == "SavedModel written to exports/savedmodel"
+    assert lines[2].startswith("TFLite float32: ")
+    assert "agrees with Keras on 100.00%" in lines[2]
+    assert lines[3].startswith("TFLite int8: ")
+    assert (tmp_path / "exports" / "savedmodel" / "saved_model.pb").is_file()

@@ -13,6 +13,9 @@ The public API:
   28x28 image MNIST would have, and the classifiers' ``predict_images``,
   ``read_images`` and ``read_digits`` built on it;
 - :class:`TFLiteClassifier`, which runs a model exported to TensorFlow Lite;
+- :func:`confusion_matrix`, and the figures :func:`plot_history`,
+  :func:`plot_confusion_matrix` and :func:`plot_misclassified` (with the
+  ``plot`` extra, matplotlib);
 - the constants :data:`IMAGE_SIZE` and :data:`NUM_CLASSES`, and the exceptions
   :class:`NotFittedError` and :class:`DataUnavailableError`.
 """
@@ -29,7 +32,9 @@ from digitcnn._constants import IMAGE_SIZE, NUM_CLASSES
 from digitcnn._data import DATA_ENV_VAR, load_mnist, read_idx
 from digitcnn._exceptions import DataUnavailableError, EmptyImageError, NotFittedError
 from digitcnn._export import TFLiteClassifier
+from digitcnn._metrics import confusion_matrix
 from digitcnn._normalize import to_mnist
+from digitcnn._plots import plot_confusion_matrix, plot_history, plot_misclassified
 from digitcnn._preprocess import preprocess_images, preprocess_labels
 from digitcnn._reading import UNREAD, DigitString, ImageReading
 from digitcnn._recipes import RECIPES, Recipe
@@ -50,7 +55,11 @@ __all__ = [
     "Recipe",
     "TFLiteClassifier",
     "__version__",
+    "confusion_matrix",
     "load_mnist",
+    "plot_confusion_matrix",
+    "plot_history",
+    "plot_misclassified",
     "preprocess_images",
     "preprocess_labels",
     "read_idx",

@@ -11,9 +11,12 @@ from typing import Any
 
 import numpy as np
 
+from digitcnn._atomic import atomic_output
 from digitcnn._classifier import DigitClassifier
 from digitcnn._constants import NUM_CLASSES
 from digitcnn._data import load_mnist
+from digitcnn._metrics import confusion_matrix
+from digitcnn._plots import plot_confusion_matrix, plot_history, plot_misclassified, pyplot
 from digitcnn._recipes import DEFAULT_RECIPE, RECIPES
 from digitcnn._saving import read_model
 from digitcnn._version import __version__
@@ -61,18 +64,11 @@ def _train(args: argparse.Namespace) -> None:
     )
 
 
-def confusion_matrix(truth: np.ndarray, predicted: np.ndarray) -> np.ndarray:
-    """Return the 10x10 matrix counting images of each true digit (rows) per prediction."""
-    matrix = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=np.int64)
-    np.add.at(matrix, (truth, predicted), 1)
-    return matrix
-
-
 def _evaluate(args: argparse.Namespace) -> None:
     clf = _classifier(args.model)
     _, (x_test, y_test) = load_mnist(args.data)
     predicted = clf.predict(x_test)
-    matrix = confusion_matrix(y_test.astype(np.int64), predicted)
+    matrix = confusion_matrix(y_test, predicted)
     correct = np.diag(matrix)
     print(f"accuracy {correct.sum() / matrix.sum():.4f} on {matrix.sum():,} test images\n")
     print("digit  precision  recall  images")
@@ -84,6 +80,30 @@ def _evaluate(args: argparse.Namespace) -> None:
     print("      " + "".join(f"{d:>6}" for d in range(NUM_CLASSES)))
     for digit in range(NUM_CLASSES):
         print(f"{digit:>6}" + "".join(f"{n:>6}" for n in matrix[digit]))
+    if args.plot is not None:
+        _save_plots(args.plot, clf.history_, x_test, y_test, predicted)
+        print(f"\nplots saved to {args.plot}")
+
+
+def _save_plots(
+    path: Path,
+    history: dict[str, list[float]],
+    images: np.ndarray,
+    truth: np.ndarray,
+    predicted: np.ndarray,
+) -> None:
+    """Save the training curves, confusion matrix and misclassified digits in one figure."""
+    figure = pyplot().figure(figsize=(18, 6), layout="constrained")
+    curves, matrix, errors = figure.subfigures(1, 3, width_ratios=[1.2, 1, 1])
+    if history.get("loss"):
+        plot_history(history, ax=curves.subplots())
+    else:
+        curves.text(0.5, 0.5, "no training history in this model", ha="center")
+    plot_confusion_matrix(truth, predicted, ax=matrix.subplots())
+    plot_misclassified(images, truth, predicted, fig=errors)
+    with atomic_output(path, what="the plots") as staged:
+        figure.savefig(staged, dpi=100)
+    pyplot().close(figure)
 
 
 def _predict(args: argparse.Namespace) -> None:
@@ -173,6 +193,14 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="accuracy, precision, recall, confusion")
     evaluate.add_argument("model", type=Path, nargs="?", default=None, help=model_help)
     evaluate.add_argument("--data", type=Path, default=None, help=data_help)
+    evaluate.add_argument(
+        "--plot",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also save training curves, confusion matrix and misclassified digits "
+        "(.png, .pdf or .svg; needs the plot extra)",
+    )
     evaluate.set_defaults(run=_evaluate)
 
     predict = commands.add_parser("predict", help="read the digits in image files")
@@ -214,7 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         args.run(args)
-    except (CommandError, OSError, ValueError, TypeError) as error:
+    except (CommandError, ImportError, OSError, ValueError, TypeError) as error:
         print(f"digitcnn {args.command}: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 from numpy.typing import ArrayLike, NDArray
 
+from digitcnn._atomic import atomic_output
 from digitcnn._model import INPUT_SHAPE, inference_function
 from digitcnn._preprocess import preprocess_images
 from digitcnn._reading import ImageReadingMixin
@@ -25,19 +24,6 @@ ExportFormat = Literal["savedmodel", "tflite"]
 _FORMATS = ("savedmodel", "tflite")
 _QUANTIZATIONS = (None, "int8")
 _REPRESENTATIVE_MAX = 500  # calibration images used for int8; more adds time, not accuracy
-
-
-def _replace_atomically(source: Path, target: Path) -> None:
-    """Move the finished ``source`` (file or folder) to ``target`` in as few steps as possible."""
-    if source.is_file() or not target.exists():
-        os.replace(source, target)
-        return
-    # A folder cannot be renamed over a non-empty one: move the old aside first.
-    backup = target.with_name(f".{target.name}.old")
-    shutil.rmtree(backup, ignore_errors=True)
-    os.replace(target, backup)
-    os.replace(source, target)
-    shutil.rmtree(backup, ignore_errors=True)
 
 
 def _write_savedmodel(model: keras.Model, path: Path) -> None:
@@ -96,21 +82,12 @@ def export_model(
                 "training images, which calibrate the integer ranges"
             )
         representative = preprocess_images(representative_images)
-    target = Path(path)
-    if not target.parent.is_dir():
-        raise FileNotFoundError(f"cannot export to {target}: folder {target.parent} does not exist")
-
-    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        staged = work / target.name
+    with atomic_output(path, what="the exported model") as staged:
         if format == "savedmodel":
             _write_savedmodel(model, staged)
         else:
             staged.write_bytes(_tflite_bytes(model, quantize, representative))
-        _replace_atomically(staged, target)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return target
+    return Path(path)
 
 
 def _interpreter_class() -> Any:

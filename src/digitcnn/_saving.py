@@ -7,17 +7,17 @@ extra member, so the file also opens with :func:`keras.saving.load_model`.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import stat
-import tempfile
 import zipfile
 import zlib
 from pathlib import Path
 from typing import Any
 
 import keras
+
+from digitcnn._atomic import atomic_output
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "METADATA_MEMBER", "read_model", "write_model"]
 
@@ -38,16 +38,6 @@ def _check_suffix(path: Path) -> None:
         raise ValueError(f"model files must end in {_SUFFIX!r}; got {str(path)!r}")
 
 
-def _fsync_directory(directory: Path) -> None:
-    """Flush a directory entry to disk where the platform allows it (POSIX)."""
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def write_model(model: keras.Model, path: os.PathLike[str] | str, metadata: dict[str, Any]) -> None:
     """Write ``model`` and ``metadata`` to ``path`` atomically.
 
@@ -61,28 +51,14 @@ def write_model(model: keras.Model, path: os.PathLike[str] | str, metadata: dict
     _check_suffix(target)
     if target.is_dir():
         raise IsADirectoryError(f"cannot save the model to {target}: it is a directory")
-    folder = target.parent
-    if not folder.is_dir():
-        raise FileNotFoundError(
-            f"cannot save the model to {target}: folder {folder} does not exist"
-        )
     mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o644
-    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=_SUFFIX, dir=folder)
-    os.close(fd)
-    try:
+    with atomic_output(target, what="the model") as staged:
         network = type(model).from_config(model.get_config())  # uncompiled: no optimizer state
         network.set_weights(model.get_weights())
-        network.save(temporary)
-        with zipfile.ZipFile(temporary, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        network.save(staged)
+        with zipfile.ZipFile(staged, "a", compression=zipfile.ZIP_DEFLATED) as archive:
             archive.writestr(METADATA_MEMBER, json.dumps(metadata, indent=2, sort_keys=True))
-        with open(temporary, "rb") as written:
-            os.fsync(written.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    _fsync_directory(folder)
+        os.chmod(staged, mode)
 
 
 def _read_metadata(path: Path) -> dict[str, Any]:
