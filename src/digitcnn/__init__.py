@@ -65,3 +65,11 @@ __all__ = [
     "read_idx",
     "to_mnist",
 ]
+
+# Show public names as digitcnn.X (in tracebacks, reprs and the docs), not by
+# the private module that defines them, as httpx does.
+for _name in __all__:
+    _value = globals()[_name]
+    if isinstance(_value, type) or callable(_value):
+        _value.__module__ = __name__
+del _name, _value

@@ -184,7 +184,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--data", type=Path, default=None, help=data_help)
     train.add_argument("--recipe", choices=sorted(RECIPES), default=DEFAULT_RECIPE)
     train.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
-    train.add_argument("--seed", type=int, default=None)
+    train.add_argument("--seed", type=int, default=None, help="seed, for repeatable training")
     train.add_argument("--output", type=Path, default=Path("mnist.keras"), help="model file")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=_train)
@@ -207,7 +207,13 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("images", type=Path, nargs="+", help="image files or folders of them")
     predict.add_argument("--model", type=Path, default=None, help=model_help)
     predict.add_argument("--number", action="store_true", help="read a number per image")
-    predict.add_argument("--min-confidence", type=float, default=None, metavar="P")
+    predict.add_argument(
+        "--min-confidence",
+        type=float,
+        default=None,
+        metavar="P",
+        help="report answers less confident than P (0-1) as unsure instead of guessing",
+    )
     predict.add_argument("--json", action="store_true", help="print JSON")
     predict.set_defaults(run=_predict)
 
