@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from typing_extensions import Self
 
-from digitcnn._preprocess import preprocess_labels
+from digitcnn._constants import NUM_CLASSES
+from digitcnn._preprocess import preprocess_batches, preprocess_labels
 
-__all__ = ["ClassifierMixin", "ParamsMixin"]
+__all__ = ["PREDICT_BATCH_SIZE", "BatchPredictor", "ClassifierMixin", "ParamsMixin"]
 
 _LOG_EPSILON = 1e-7  # Keras's clipping of probabilities in cross-entropy
 
@@ -82,12 +84,53 @@ class ParamsMixin:
         return f"{type(self).__name__}({', '.join(changed)})"
 
 
+PREDICT_BATCH_SIZE = 1024
+"""Images per forward pass in prediction: bounds memory, keeps the CPU busy."""
+
+BatchPredictor = Callable[[NDArray[np.float32]], ArrayLike]
+"""Maps a float32 batch ``(b, 28, 28, 1)`` to its probabilities ``(b, 10)``."""
+
+
 class ClassifierMixin:
-    """Derive ``predict``, ``evaluate`` and ``score`` from a class's ``predict_proba``."""
+    """Derive ``predict_proba``, ``predict``, ``evaluate`` and ``score`` from a batch predictor.
+
+    A class provides :meth:`_batch_predictor`; prediction then runs in batches
+    of :data:`PREDICT_BATCH_SIZE` images, so its memory does not grow with the
+    input beyond the ``(n, 10)`` result.
+    """
+
+    def _batch_predictor(self) -> BatchPredictor:
+        """Return the function that predicts one batch, or raise if there is no model."""
+        raise NotImplementedError
 
     def predict_proba(self, x: ArrayLike) -> NDArray[np.float32]:
-        """Return the digit probabilities of each image, shape ``(n, 10)``."""
-        raise NotImplementedError
+        """Return the probability of each digit for each image.
+
+        Parameters
+        ----------
+        x : array_like
+            Images, in any layout that :func:`~digitcnn.preprocess_images`
+            accepts; a :class:`numpy.memmap` is read a batch at a time.
+
+        Returns
+        -------
+        numpy.ndarray of float32
+            Shape ``(n, 10)``; row ``i`` holds the probabilities of the digits
+            0-9 for image ``i`` and sums to 1.
+
+        Raises
+        ------
+        NotFittedError
+            If there is no trained model yet.
+        TypeError, ValueError
+            If the images are invalid.
+        """
+        forward = self._batch_predictor()
+        n, batches = preprocess_batches(x, PREDICT_BATCH_SIZE)
+        proba = np.empty((n, NUM_CLASSES), dtype=np.float32)
+        for start, batch in zip(range(0, n, PREDICT_BATCH_SIZE), batches, strict=True):
+            proba[start : start + len(batch)] = np.asarray(forward(batch))
+        return proba
 
     def predict(self, x: ArrayLike) -> NDArray[np.int64]:
         """Return the most probable digit for each image.

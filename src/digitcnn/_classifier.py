@@ -13,10 +13,10 @@ from typing import Any, Literal
 
 import keras
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 from typing_extensions import Self
 
-from digitcnn._base import ParamsMixin
+from digitcnn._base import BatchPredictor, ParamsMixin
 from digitcnn._constants import IMAGE_SIZE, MAX_PIXEL, NUM_CLASSES
 from digitcnn._exceptions import NotFittedError
 from digitcnn._export import ExportFormat, export_model
@@ -28,8 +28,6 @@ from digitcnn._saving import FORMAT_NAME, FORMAT_VERSION, read_model, write_mode
 from digitcnn._version import __version__
 
 __all__ = ["DigitClassifier"]
-
-_PREDICT_BATCH_SIZE = 1024  # bounds memory while keeping the CPU busy
 
 
 def _check_int(name: str, value: object, minimum: int) -> None:
@@ -256,37 +254,9 @@ class DigitClassifier(ParamsMixin, ImageReadingMixin):
             )
         return model
 
-    def _check_fitted(self) -> None:
-        self._fitted_model()
-
-    def predict_proba(self, x: ArrayLike) -> NDArray[np.float32]:
-        """Return the probability of each digit for each image.
-
-        Parameters
-        ----------
-        x : array_like
-            Images, in any layout that :func:`~digitcnn.preprocess_images` accepts.
-
-        Returns
-        -------
-        numpy.ndarray of float32
-            Shape ``(n, 10)``; row ``i`` holds the probabilities of the digits
-            0-9 for image ``i`` and sums to 1.
-
-        Raises
-        ------
-        NotFittedError
-            If the classifier was neither fitted nor loaded.
-        TypeError, ValueError
-            If the images are invalid.
-        """
+    def _batch_predictor(self) -> BatchPredictor:
         forward = inference_function(self._fitted_model())
-        images = preprocess_images(x)
-        batches = [
-            np.asarray(forward(images[start : start + _PREDICT_BATCH_SIZE]))
-            for start in range(0, len(images), _PREDICT_BATCH_SIZE)
-        ]
-        return np.concatenate(batches).astype(np.float32, copy=False)
+        return lambda batch: forward(batch).numpy()
 
     # -- persistence -----------------------------------------------------------
 

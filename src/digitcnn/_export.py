@@ -14,6 +14,7 @@ import tensorflow as tf
 from numpy.typing import ArrayLike, NDArray
 
 from digitcnn._atomic import atomic_output
+from digitcnn._base import BatchPredictor
 from digitcnn._model import INPUT_SHAPE, inference_function
 from digitcnn._preprocess import preprocess_images
 from digitcnn._reading import ImageReadingMixin
@@ -144,24 +145,16 @@ class TFLiteClassifier(ImageReadingMixin):
             )
         self.path = source
 
-    def predict_proba(self, x: ArrayLike) -> NDArray[np.float32]:
-        """Return the digit probabilities of each image, shape ``(n, 10)``.
+    def _batch_predictor(self) -> BatchPredictor:
+        return self._predict_batch
 
-        Parameters
-        ----------
-        x : array_like
-            Images, in any layout that :func:`~digitcnn.preprocess_images` accepts.
-
-        Returns
-        -------
-        numpy.ndarray of float32
-            Shape ``(n, 10)``.
-        """
-        images = preprocess_images(x)
+    def _predict_batch(self, batch: NDArray[np.float32]) -> NDArray[np.float32]:
         interpreter = self._interpreter
-        interpreter.resize_tensor_input(self._input["index"], list(images.shape))
-        interpreter.allocate_tensors()
-        interpreter.set_tensor(self._input["index"], images)
+        if tuple(self._input["shape"]) != batch.shape:
+            interpreter.resize_tensor_input(self._input["index"], list(batch.shape))
+            interpreter.allocate_tensors()
+            self._input = interpreter.get_input_details()[0]
+        interpreter.set_tensor(self._input["index"], batch)
         interpreter.invoke()
         result: NDArray[np.float32] = np.array(
             interpreter.get_tensor(self._output["index"]), dtype=np.float32

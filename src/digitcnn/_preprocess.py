@@ -14,6 +14,7 @@ Labels
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,9 @@ from numpy.typing import ArrayLike, NDArray
 
 from digitcnn._constants import IMAGE_SIZE, MAX_PIXEL, N_PIXELS, NUM_CLASSES
 
-__all__ = ["preprocess_images", "preprocess_labels"]
+__all__ = ["preprocess_batches", "preprocess_images", "preprocess_labels"]
+
+_CHECK_CHUNK = 4096  # images checked for NaN at a time
 
 _ACCEPTED_SHAPES = (
     f"(n, {IMAGE_SIZE}, {IMAGE_SIZE}), (n, {IMAGE_SIZE}, {IMAGE_SIZE}, 1), "
@@ -100,23 +103,58 @@ def preprocess_images(images: ArrayLike) -> NDArray[np.float32]:
     ...
     ValueError: images must have shape (n, 28, 28), (n, 28, 28, 1), (n, 784) or (28, 28); got (2, 27, 27)
     """  # noqa: E501
+    return _scale(_checked_batch(images))
+
+
+def preprocess_batches(
+    images: ArrayLike, batch_size: int
+) -> tuple[int, Iterator[NDArray[np.float32]]]:
+    """Validate images as :func:`preprocess_images` does, and convert them batch by batch.
+
+    The whole input is checked before the first batch is made, so a bad value
+    anywhere raises before any work is done; but only one converted batch
+    exists at a time, so memory does not grow with the number of images
+    (a :class:`numpy.memmap` input stays on disk).
+
+    Parameters
+    ----------
+    images : array_like
+        As for :func:`preprocess_images`.
+    batch_size : int
+        Images per batch; the last batch may be smaller.
+
+    Returns
+    -------
+    n : int
+        The number of images.
+    batches : iterator of numpy.ndarray of float32
+        The model's input, ``(batch_size, 28, 28, 1)`` at a time.
+    """
+    array = _checked_batch(images)
+    n = len(array)
+    return n, (_scale(array[start : start + batch_size]) for start in range(0, n, batch_size))
+
+
+def _checked_batch(images: ArrayLike) -> NDArray[Any]:
+    """Return ``images`` as ``(n, 28, 28)``, unscaled (a view where possible), or raise."""
     array = _to_batch(_as_numeric_array(images, "images"))
     if array.shape[0] == 0:
         raise ValueError(f"images must hold at least one image; got shape {array.shape}")
     if array.dtype.kind == "f":
-        finite = np.isfinite(array)
-        if not finite.all():
-            raise ValueError(
-                f"images must be finite; got {int(array.size - finite.sum())} NaN or "
-                "infinite values"
-            )
+        # Counted a slice at a time: np.isfinite of everything at once would
+        # allocate a mask as large as the input.
+        bad = sum(
+            int(array[i : i + _CHECK_CHUNK].size - np.isfinite(array[i : i + _CHECK_CHUNK]).sum())
+            for i in range(0, len(array), _CHECK_CHUNK)
+        )
+        if bad:
+            raise ValueError(f"images must be finite; got {bad} NaN or infinite values")
         low, high = float(array.min()), float(array.max())
         if low < 0.0 or high > 1.0:
             raise ValueError(
                 "floating-point images must be scaled to [0, 1]; got values in "
                 f"[{low:g}, {high:g}]. Divide 0-255 images by 255, or pass them as uint8"
             )
-        scaled = array.astype(np.float32)
     else:
         low_int, high_int = int(array.min()), int(array.max())
         if low_int < 0 or high_int > MAX_PIXEL:
@@ -124,7 +162,14 @@ def preprocess_images(images: ArrayLike) -> NDArray[np.float32]:
                 f"integer images must hold values in 0..{MAX_PIXEL}; got values in "
                 f"[{low_int}, {high_int}]"
             )
-        scaled = array.astype(np.float32) / np.float32(MAX_PIXEL)
+    return array
+
+
+def _scale(array: NDArray[Any]) -> NDArray[np.float32]:
+    """Convert checked ``(n, 28, 28)`` images to float32 ``(n, 28, 28, 1)`` in [0, 1]."""
+    scaled = array.astype(np.float32)
+    if array.dtype.kind != "f":
+        scaled /= np.float32(MAX_PIXEL)
     return np.ascontiguousarray(scaled[..., np.newaxis])
 
 

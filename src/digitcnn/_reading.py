@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Literal, overload
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from digitcnn._base import ClassifierMixin
+from digitcnn._base import PREDICT_BATCH_SIZE, ClassifierMixin
 from digitcnn._constants import NUM_CLASSES
 from digitcnn._exceptions import EmptyImageError
 from digitcnn._images import ImageInput, read_grey
@@ -135,9 +136,6 @@ class ImageReadingMixin(ClassifierMixin):
     MNIST was made (:func:`~digitcnn.to_mnist`).
     """
 
-    def _check_fitted(self) -> None:
-        """Raise :class:`~digitcnn.NotFittedError` if there is no model to read with yet."""
-
     def read_images(
         self,
         images: Iterable[ImageInput],
@@ -173,44 +171,51 @@ class ImageReadingMixin(ClassifierMixin):
         FileNotFoundError
             With ``strict=True``, if a file does not exist.
         """
-        self._check_fitted()
+        self._batch_predictor()  # no model: fail before reading any file
         threshold = _check_confidence(min_confidence)
-        items = list(images)
-        frames: list[NDArray[np.float32]] = []
-        readings: list[ImageReading | None] = []
-        for index, item in enumerate(items):
-            source = _source(item, index)
-            try:
-                frames.append(to_mnist(item))
-                readings.append(None)
-            except EmptyImageError:
-                readings.append(ImageReading(source, "empty", UNREAD, float("nan")))
-            except (OSError, ValueError, TypeError) as error:
-                if strict:
-                    raise
-                readings.append(
-                    ImageReading(source, "error", UNREAD, float("nan"), error=str(error))
-                )
-        probabilities = iter(
-            self.predict_proba(np.stack(frames))
-            if frames
-            else np.empty((0, NUM_CLASSES), np.float32)
-        )
-        result = []
-        for index, reading in enumerate(readings):
-            if reading is None:
+        return list(self._iter_readings(images, threshold, strict=strict))
+
+    def _iter_readings(
+        self, images: Iterable[ImageInput], threshold: float, *, strict: bool
+    ) -> Iterator[ImageReading]:
+        """Yield the reading of each picture, normalising and predicting a batch at a time."""
+        numbered = enumerate(images)
+        while batch := list(itertools.islice(numbered, PREDICT_BATCH_SIZE)):
+            frames: list[NDArray[np.float32]] = []
+            readings: list[ImageReading | None] = []
+            for index, item in batch:
+                try:
+                    frames.append(to_mnist(item))
+                    readings.append(None)
+                except EmptyImageError:
+                    readings.append(
+                        ImageReading(_source(item, index), "empty", UNREAD, float("nan"))
+                    )
+                except (OSError, ValueError, TypeError) as error:
+                    if strict:
+                        raise
+                    readings.append(
+                        ImageReading(
+                            _source(item, index), "error", UNREAD, float("nan"), error=str(error)
+                        )
+                    )
+            probabilities: Iterator[NDArray[np.float32]] = iter(
+                self.predict_proba(np.stack(frames)) if frames else ()
+            )
+            for (index, item), reading in zip(batch, readings, strict=True):
+                if reading is not None:
+                    yield reading
+                    continue
                 proba = next(probabilities)
                 label, confidence = int(proba.argmax()), float(proba.max())
                 status: Status = "ok" if confidence >= threshold else "unsure"
-                reading = ImageReading(
-                    _source(items[index], index),
+                yield ImageReading(
+                    _source(item, index),
                     status,
                     label if status == "ok" else UNREAD,
                     confidence,
                     proba,
                 )
-            result.append(reading)
-        return result
 
     @overload
     def predict_images(
@@ -274,15 +279,20 @@ class ImageReadingMixin(ClassifierMixin):
         FileNotFoundError
             With ``strict=True``, if a file does not exist.
         """
-        readings = self.read_images(images, min_confidence=min_confidence, strict=strict)
-        labels = np.array([r.label for r in readings], dtype=np.int64)
+        self._batch_predictor()
+        threshold = _check_confidence(min_confidence)
+        labels: list[int] = []
+        rows: list[NDArray[np.float32]] = []
+        nothing = np.full(NUM_CLASSES, np.nan, dtype=np.float32)
+        for reading in self._iter_readings(images, threshold, strict=strict):
+            labels.append(reading.label)
+            if return_proba:
+                found = reading.probabilities
+                rows.append(nothing if found is None else found)
+        label_array = np.array(labels, dtype=np.int64)
         if not return_proba:
-            return labels
-        proba = np.full((len(readings), NUM_CLASSES), np.nan, dtype=np.float32)
-        for row, reading in enumerate(readings):
-            if reading.probabilities is not None:
-                proba[row] = reading.probabilities
-        return labels, proba
+            return label_array
+        return label_array, np.array(rows, dtype=np.float32).reshape(-1, NUM_CLASSES)
 
     def read_digits(self, image: ImageInput, *, min_confidence: float | None = None) -> DigitString:
         """Read a written number, such as a house number or "2048", from one picture.
@@ -311,7 +321,7 @@ class ImageReadingMixin(ClassifierMixin):
         FileNotFoundError, TypeError, ValueError
             If the image cannot be read or ``min_confidence`` is invalid.
         """
-        self._check_fitted()
+        self._batch_predictor()
         threshold = _check_confidence(min_confidence)
         try:
             ink = ink_map(read_grey(image))
