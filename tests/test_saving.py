@@ -189,3 +189,43 @@ def test_load_rejects_wrong_suffix(saved: Path, tmp_path: Path) -> None:
     path.write_bytes(saved.read_bytes())
     with pytest.raises(ValueError, match="must end in '.keras'"):
         DigitClassifier.load(path)
+
+
+def with_metadata_of(saved: Path, model: keras.Model, target: Path) -> Path:
+    """Save ``model`` to ``target`` with the digitcnn metadata of the file at ``saved``."""
+    model.save(target)
+    with zipfile.ZipFile(saved) as source, zipfile.ZipFile(target, "a") as archive:
+        archive.writestr(METADATA_MEMBER, source.read(METADATA_MEMBER))
+    return target
+
+
+def test_load_never_runs_code_from_a_lambda_layer(saved: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "code-ran"
+    inputs = keras.Input((28, 28, 1))
+    # The path is a constant inside the code, so that the bytecode carries it.
+    touch = eval(f"lambda x: (__import__('pathlib').Path({str(marker)!r}).touch(), x)[1]")
+    hidden = keras.layers.Lambda(touch)(inputs)
+    outputs = keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(hidden))
+    model = keras.Model(inputs, outputs)
+    path = with_metadata_of(saved, model, tmp_path / "lambda.keras")
+    marker.unlink(missing_ok=True)  # building the model above ran the lambda once
+    with pytest.raises(ValueError, match="safe_mode"):
+        DigitClassifier.load(path)
+    assert not marker.exists()
+
+
+def test_load_rejects_a_network_of_the_wrong_shape(saved: Path, tmp_path: Path) -> None:
+    inputs = keras.Input((28, 28, 1))
+    outputs = keras.layers.Dense(3, activation="softmax")(keras.layers.Flatten()(inputs))
+    path = with_metadata_of(saved, keras.Model(inputs, outputs), tmp_path / "three.keras")
+    with pytest.raises(ValueError, match=r"maps \(None, 28, 28, 1\) to \(None, 3\)"):
+        DigitClassifier.load(path)
+
+
+def test_load_rejects_a_zip_that_is_not_a_keras_model(saved: Path, tmp_path: Path) -> None:
+    path = tmp_path / "metadata-only.keras"
+    with zipfile.ZipFile(saved) as source, zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(METADATA_MEMBER, source.read(METADATA_MEMBER))
+        archive.writestr("notes.txt", "not a model")
+    with pytest.raises(ValueError, match="corrupted or not loadable"):
+        DigitClassifier.load(path)

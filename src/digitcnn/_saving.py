@@ -18,6 +18,8 @@ from typing import Any
 import keras
 
 from digitcnn._atomic import atomic_output
+from digitcnn._constants import NUM_CLASSES
+from digitcnn._model import INPUT_SHAPE
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "METADATA_MEMBER", "read_model", "write_model"]
 
@@ -120,4 +122,10 @@ def read_model(path: os.PathLike[str] | str) -> tuple[keras.Model, dict[str, Any
         raise ValueError(
             f"{source} is corrupted or not loadable by this Keras: {type(exc).__name__}: {exc}"
         ) from exc
+    shapes = tuple(model.input_shape), tuple(model.output_shape)
+    if shapes != ((None, *INPUT_SHAPE), (None, NUM_CLASSES)):
+        raise ValueError(
+            f"{source} is not a digitcnn model: its network maps {shapes[0]} to {shapes[1]}; "
+            f"expected {(None, *INPUT_SHAPE)} to {(None, NUM_CLASSES)}"
+        )
     return model, metadata
