@@ -17,6 +17,7 @@ from numpy.typing import ArrayLike
 from typing_extensions import Self
 
 from digitcnn._base import BatchPredictor, ParamsMixin
+from digitcnn._checkpoint import TrainingCheckpoint, fingerprint
 from digitcnn._constants import IMAGE_SIZE, MAX_PIXEL, NUM_CLASSES
 from digitcnn._exceptions import NotFittedError
 from digitcnn._export import ExportFormat, export_model
@@ -171,6 +172,7 @@ class DigitClassifier(ParamsMixin, ImageReadingMixin):
         *,
         validation_data: tuple[ArrayLike, ArrayLike] | None = None,
         callbacks: Sequence[keras.callbacks.Callback] | None = None,
+        checkpoint_dir: os.PathLike[str] | str | None = None,
     ) -> Self:
         """Train a new network on images ``x`` with labels ``y``.
 
@@ -185,6 +187,16 @@ class DigitClassifier(ParamsMixin, ImageReadingMixin):
             accuracy go into :attr:`history_` as ``val_loss`` and ``val_accuracy``.
         callbacks : sequence of keras.callbacks.Callback, optional
             Keras callbacks passed to :meth:`keras.Model.fit`.
+        checkpoint_dir : path-like, optional
+            A folder for a checkpoint of the training state — weights,
+            optimizer state, epoch and history — written at the end of every
+            epoch. If training is interrupted (the process killed, the machine
+            down), the same call resumes after the last completed epoch and
+            ends with the same number of epochs. It must be new, empty, or
+            hold the checkpoint of this same training (settings, seed and
+            data); it is deleted when training completes. A resumed training
+            is not bit-identical to an uninterrupted one: the random state of
+            shuffling and augmentation starts afresh.
 
         Returns
         -------
@@ -194,8 +206,8 @@ class DigitClassifier(ParamsMixin, ImageReadingMixin):
         Raises
         ------
         TypeError, ValueError
-            If a hyperparameter, the images, the labels, ``validation_data`` or
-            ``callbacks`` are invalid.
+            If a hyperparameter, the images, the labels, ``validation_data``,
+            ``callbacks`` or ``checkpoint_dir`` are invalid.
         """
         recipe = self._resolve_recipe()
         images = preprocess_images(x)
@@ -215,6 +227,13 @@ class DigitClassifier(ParamsMixin, ImageReadingMixin):
                 raise TypeError(
                     f"callbacks must be keras.callbacks.Callback instances; got {callback!r}"
                 )
+
+        checkpoint = None
+        if checkpoint_dir is not None:
+            settings = {"recipe": dataclasses.asdict(recipe), "seed": self.seed}
+            identity = fingerprint(settings, images, labels)
+            checkpoint = TrainingCheckpoint(checkpoint_dir, identity)
+            callback_list = checkpoint.callbacks() + callback_list
 
         if self.seed is not None:
             keras.utils.set_random_seed(int(self.seed))
@@ -237,9 +256,11 @@ class DigitClassifier(ParamsMixin, ImageReadingMixin):
         )
         self.recipe_ = recipe
         self.model_ = model
-        self.history_ = {
-            key: [float(value) for value in values] for key, values in history.history.items()
-        }
+        self.history_ = (
+            checkpoint.history(recipe.epochs)
+            if checkpoint is not None
+            else {key: [float(v) for v in values] for key, values in history.history.items()}
+        )
         self.classes_ = np.arange(NUM_CLASSES, dtype=np.int64)
         return self
 
