@@ -11,31 +11,19 @@ different training.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
 from typing import Any
 
 import keras
-import numpy as np
-from numpy.typing import NDArray
 
 from digitcnn._atomic import atomic_output
 
-__all__ = ["TrainingCheckpoint", "fingerprint"]
+__all__ = ["TrainingCheckpoint"]
 
 _STATE = "digitcnn-training.json"
 """The file, inside the checkpoint folder, that holds the fingerprint and history."""
-
-
-def fingerprint(
-    settings: dict[str, Any], images: NDArray[np.float32], labels: NDArray[np.int64]
-) -> dict[str, Any]:
-    """Return what identifies a training: its settings and a checksum of its data."""
-    digest = hashlib.sha256(images.tobytes())
-    digest.update(labels.tobytes())
-    return {**settings, "images": len(images), "data_sha256": digest.hexdigest()}
 
 
 class _EpochLog(keras.callbacks.Callback):  # type: ignore[misc]  # Keras is untyped
@@ -60,7 +48,7 @@ class TrainingCheckpoint:
         A new or empty folder, or one that holds a checkpoint of the same
         training. It is deleted when the training completes.
     identity : dict
-        The training's fingerprint (see :func:`fingerprint`).
+        What identifies the training: its settings and data.
 
     Raises
     ------

@@ -13,16 +13,17 @@ from typing import Any, Literal
 
 import keras
 import numpy as np
+import tensorflow as tf
 from numpy.typing import ArrayLike
 from typing_extensions import Self
 
 from digitcnn._base import BatchPredictor, ParamsMixin
-from digitcnn._checkpoint import TrainingCheckpoint, fingerprint
+from digitcnn._checkpoint import TrainingCheckpoint
 from digitcnn._constants import IMAGE_SIZE, MAX_PIXEL, NUM_CLASSES
 from digitcnn._exceptions import NotFittedError
 from digitcnn._export import ExportFormat, export_model
+from digitcnn._inputs import invalid_element, training_data
 from digitcnn._model import INPUT_SHAPE, build_model, build_optimizer, inference_function
-from digitcnn._preprocess import preprocess_images, preprocess_labels
 from digitcnn._reading import ImageReadingMixin
 from digitcnn._recipes import DEFAULT_RECIPE, RECIPES, Recipe
 from digitcnn._saving import FORMAT_NAME, FORMAT_VERSION, read_model, write_model
@@ -167,10 +168,10 @@ class DigitClassifier(ParamsMixin, ImageReadingMixin):
 
     def fit(
         self,
-        x: ArrayLike,
-        y: ArrayLike,
+        x: ArrayLike | tf.data.Dataset,
+        y: ArrayLike | None = None,
         *,
-        validation_data: tuple[ArrayLike, ArrayLike] | None = None,
+        validation_data: tuple[ArrayLike, ArrayLike] | tf.data.Dataset | None = None,
         callbacks: Sequence[keras.callbacks.Callback] | None = None,
         checkpoint_dir: os.PathLike[str] | str | None = None,
     ) -> Self:
@@ -178,13 +179,19 @@ class DigitClassifier(ParamsMixin, ImageReadingMixin):
 
         Parameters
         ----------
-        x : array_like
-            Images, in any layout that :func:`~digitcnn.preprocess_images` accepts.
-        y : array_like
-            Digit labels 0-9, shape ``(n,)``.
-        validation_data : tuple of (array_like, array_like), optional
-            Images and labels evaluated at the end of each epoch; their loss and
-            accuracy go into :attr:`history_` as ``val_loss`` and ``val_accuracy``.
+        x : array_like or tf.data.Dataset
+            Images, in any layout that :func:`~digitcnn.preprocess_images`
+            accepts; or a :class:`tf.data.Dataset` of ``(image, label)``
+            pairs, one unbatched image per element, of known size, which
+            streams (so it may be larger than memory) and is checked against
+            the same contract as it streams. digitcnn shuffles it (in a buffer
+            of 10,000 elements), batches and prefetches it.
+        y : array_like, optional
+            Digit labels 0-9, shape ``(n,)``; ``None`` when ``x`` is a dataset.
+        validation_data : tuple of (array_like, array_like) or tf.data.Dataset, optional
+            Images and labels (or a dataset like ``x``) evaluated at the end of
+            each epoch; their loss and accuracy go into :attr:`history_` as
+            ``val_loss`` and ``val_accuracy``.
         callbacks : sequence of keras.callbacks.Callback, optional
             Keras callbacks passed to :meth:`keras.Model.fit`.
         checkpoint_dir : path-like, optional
@@ -207,20 +214,19 @@ class DigitClassifier(ParamsMixin, ImageReadingMixin):
         ------
         TypeError, ValueError
             If a hyperparameter, the images, the labels, ``validation_data``,
-            ``callbacks`` or ``checkpoint_dir`` are invalid.
+            ``callbacks`` or ``checkpoint_dir`` are invalid; for a dataset,
+            also when an invalid element streams by during training.
+
+        Notes
+        -----
+        Under a :class:`tf.distribute.MirroredStrategy` scope, the network is
+        built and trained on all the strategy's devices::
+
+            with tf.distribute.MirroredStrategy().scope():
+                clf.fit(x_train, y_train)
         """
         recipe = self._resolve_recipe()
-        images = preprocess_images(x)
-        labels = preprocess_labels(y, n_images=len(images))
-        validation = None
-        if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise TypeError(
-                    "validation_data must be a tuple (images, labels); "
-                    f"got {type(validation_data).__name__}"
-                )
-            val_images = preprocess_images(validation_data[0])
-            validation = (val_images, preprocess_labels(validation_data[1], len(val_images)))
+        data = training_data(x, y, validation_data, batch_size=recipe.batch_size, seed=self.seed)
         callback_list = list(callbacks or [])
         for callback in callback_list:
             if not isinstance(callback, keras.callbacks.Callback):
@@ -231,29 +237,30 @@ class DigitClassifier(ParamsMixin, ImageReadingMixin):
         checkpoint = None
         if checkpoint_dir is not None:
             settings = {"recipe": dataclasses.asdict(recipe), "seed": self.seed}
-            identity = fingerprint(settings, images, labels)
-            checkpoint = TrainingCheckpoint(checkpoint_dir, identity)
+            checkpoint = TrainingCheckpoint(checkpoint_dir, {**settings, **data.identity})
             callback_list = checkpoint.callbacks() + callback_list
 
         if self.seed is not None:
             keras.utils.set_random_seed(int(self.seed))
         model = build_model(recipe.architecture, augment=recipe.augment)
-        total_steps = recipe.epochs * math.ceil(len(images) / recipe.batch_size)
+        total_steps = recipe.epochs * data.steps(recipe.batch_size)
         model.compile(
             optimizer=build_optimizer(recipe.learning_rate, total_steps, schedule=recipe.schedule),
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )
-        history = model.fit(
-            images,
-            labels,
-            batch_size=recipe.batch_size,
-            epochs=recipe.epochs,
-            verbose=int(self.verbose),
-            validation_data=validation,
-            callbacks=callback_list,
-            shuffle=True,
-        )
+        try:
+            history = model.fit(
+                **data.fit_arguments,
+                epochs=recipe.epochs,
+                verbose=int(self.verbose),
+                callbacks=callback_list,
+            )
+        except Exception as error:
+            clear = invalid_element(error)
+            if clear is None:
+                raise
+            raise clear from None
         self.recipe_ = recipe
         self.model_ = model
         self.history_ = (
