@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import importlib.resources
-import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,18 +24,11 @@ from digitcnn._export import ExportFormat, export_model
 from digitcnn._inputs import invalid_element, training_data
 from digitcnn._model import INPUT_SHAPE, build_model, build_optimizer, inference_function
 from digitcnn._reading import ImageReadingMixin
-from digitcnn._recipes import DEFAULT_RECIPE, RECIPES, Recipe
+from digitcnn._recipes import DEFAULT_RECIPE, Recipe, check_int, resolve_recipe
 from digitcnn._saving import FORMAT_NAME, FORMAT_VERSION, read_model, write_model
 from digitcnn._version import __version__
 
 __all__ = ["DigitClassifier"]
-
-
-def _check_int(name: str, value: object, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int; got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}; got {value}")
 
 
 class DigitClassifier(ParamsMixin, ImageReadingMixin):
@@ -137,32 +129,17 @@ class DigitClassifier(ParamsMixin, ImageReadingMixin):
 
     def _resolve_recipe(self) -> Recipe:
         """Check the hyperparameters and return the recipe with the explicit ones applied."""
-        if not isinstance(self.recipe, str) or self.recipe not in RECIPES:
-            raise ValueError(f"recipe must be one of {sorted(RECIPES)}; got {self.recipe!r}")
-        overrides: dict[str, Any] = {}
-        for name in ("epochs", "batch_size"):
-            value = getattr(self, name)
-            if value is not None:
-                _check_int(name, value, 1)
-                overrides[name] = int(value)
-        if self.learning_rate is not None:
-            rate = self.learning_rate
-            if isinstance(rate, bool) or not isinstance(
-                rate, (int, float, np.floating, np.integer)
-            ):
-                raise TypeError(f"learning_rate must be a float; got {rate!r}")
-            if not (math.isfinite(rate) and rate > 0):
-                raise ValueError(f"learning_rate must be positive and finite; got {rate}")
-            overrides["learning_rate"] = float(rate)
-        if self.augment is not None:
-            if not isinstance(self.augment, (bool, np.bool_)):
-                raise TypeError(f"augment must be True, False or None; got {self.augment!r}")
-            overrides["augment"] = bool(self.augment)
         if self.seed is not None:
-            _check_int("seed", self.seed, 0)
+            check_int("seed", self.seed, 0)
         if self.verbose not in (0, 1, 2) or isinstance(self.verbose, bool):
             raise ValueError(f"verbose must be 0, 1 or 2; got {self.verbose!r}")
-        return dataclasses.replace(RECIPES[self.recipe], **overrides)
+        return resolve_recipe(
+            self.recipe,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            augment=self.augment,
+        )
 
     # -- training ------------------------------------------------------------
 

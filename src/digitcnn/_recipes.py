@@ -10,12 +10,16 @@ README).
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import Any
+
+import numpy as np
 
 from digitcnn._model import Architecture, Schedule
 
-__all__ = ["DEFAULT_RECIPE", "RECIPES", "Recipe"]
+__all__ = ["DEFAULT_RECIPE", "RECIPES", "Recipe", "check_int", "resolve_recipe"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,3 +96,48 @@ RECIPES: Mapping[str, Recipe] = MappingProxyType({recipe.name: recipe for recipe
 
 DEFAULT_RECIPE = "accurate"
 """The name of the recipe that :class:`~digitcnn.DigitClassifier` trains by default."""
+
+
+def check_int(name: str, value: object, minimum: int) -> int:
+    """Return ``value`` as an int if it is an integer (not a bool) of at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int; got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}; got {value}")
+    return int(value)
+
+
+def resolve_recipe(
+    name: object,
+    *,
+    epochs: object = None,
+    batch_size: object = None,
+    learning_rate: object = None,
+    augment: object = None,
+) -> Recipe:
+    """Return the recipe called ``name`` with the given (checked) settings applied.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``name`` is not a recipe or a setting is of the wrong type or range.
+    """
+    if not isinstance(name, str) or name not in RECIPES:
+        raise ValueError(f"recipe must be one of {sorted(RECIPES)}; got {name!r}")
+    overrides: dict[str, Any] = {}
+    for key, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if value is not None:
+            overrides[key] = check_int(key, value, 1)
+    if learning_rate is not None:
+        if isinstance(learning_rate, bool) or not isinstance(
+            learning_rate, (int, float, np.floating, np.integer)
+        ):
+            raise TypeError(f"learning_rate must be a float; got {learning_rate!r}")
+        if not (math.isfinite(learning_rate) and learning_rate > 0):
+            raise ValueError(f"learning_rate must be positive and finite; got {learning_rate}")
+        overrides["learning_rate"] = float(learning_rate)
+    if augment is not None:
+        if not isinstance(augment, (bool, np.bool_)):
+            raise TypeError(f"augment must be True, False or None; got {augment!r}")
+        overrides["augment"] = bool(augment)
+    return dataclasses.replace(RECIPES[name], **overrides)
