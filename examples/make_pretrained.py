@@ -6,7 +6,7 @@ checksums; evaluates it on the 10,000 test images; and writes
 ``src/digitcnn/pretrained/mnist.keras`` with ``mnist.json`` beside it (the
 command, seed, recipe, data checksums, metrics, versions and time). Training
 is deterministic on a given machine: running this again reproduces the file's
-predictions. About 12 minutes on 2 CPU cores::
+predictions. 7 to 11 minutes on 2 CPU cores::
 
     python examples/make_pretrained.py
 """

@@ -43,7 +43,7 @@ class DigitClassifier(ParamsMixin, ImageReadingMixin):
     recipe : {"accurate", "fast", "classic"}, default "accurate"
         The network and training settings to start from (see
         :data:`~digitcnn.RECIPES`): ``"accurate"`` reaches over 99.5% on the MNIST
-        test set in about 12 minutes on 2 CPU cores; ``"fast"`` reaches 99% in
+        test set in 7 to 11 minutes on 2 CPU cores; ``"fast"`` reaches 99% in
         seconds; ``"classic"`` is the TensorFlow beginner tutorial's CNN.
     epochs : int, optional
         Number of passes over the training images; default: the recipe's.
