@@ -3,7 +3,8 @@
 Hypothesis generates arbitrary inputs — any dtype and shape, NaN and
 infinity, huge and tiny values, object arrays, ragged lists, strings, None —
 and each entry point must either succeed or raise ``ValueError`` or
-``TypeError`` with a message (``OSError`` too where a file is named). The
+``TypeError`` with a message (``OSError`` too where a file is named); a
+NumPy warning on the way counts as a failure. The
 suite runs ``DIGITCNN_FUZZ_EXAMPLES`` examples per entry point (300 by
 default); set it higher for a long run, with ``--hypothesis-show-statistics``
 to see the counts.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -27,6 +29,9 @@ from hypothesis.extra import numpy as hnp
 from PIL import Image
 
 from digitcnn import DigitClassifier, preprocess_images, preprocess_labels, read_idx, to_mnist
+
+# A NumPy warning (an overflow, an invalid cast) means garbage went through silently.
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
 EXAMPLES = int(os.environ.get("DIGITCNN_FUZZ_EXAMPLES", "300"))
 fuzz = settings(
@@ -167,3 +172,10 @@ def test_read_idx_fuzz_truncated_gzip(tmp_path: Path, truncate: int) -> None:
     path.write_bytes(gzip.compress(bytes([0, 0, 8, 1, 0, 0, 0, 3, 1, 2, 3]))[:-truncate])
     with pytest.raises(ValueError, match=str(path)):
         read_idx(path)
+
+
+@pytest.mark.parametrize("dtype", ["timedelta64[s]", "datetime64[D]", "complex64", "U2", "O"])
+def test_pictures_of_non_pixel_dtypes_are_refused(dtype: str) -> None:
+    expected = re.escape(f"has dtype {np.dtype(dtype)}; expected integer")
+    with pytest.raises(TypeError, match=expected):
+        to_mnist(np.zeros((30, 30), dtype=dtype))

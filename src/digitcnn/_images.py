@@ -75,9 +75,10 @@ def _from_pillow(image: Image.Image, name: str) -> NDArray[np.float64]:
 
 def _scale(array: NDArray[np.generic], name: str) -> NDArray[np.float64]:
     """Return ``array``'s values on [0, 1]: integers by their dtype's range, floats as they are."""
-    if array.dtype == np.bool_:
+    kind = array.dtype.kind  # by kind: NumPy counts timedelta64 among the integers
+    if kind == "b":
         return array.astype(np.float64)
-    if np.issubdtype(array.dtype, np.integer):
+    if kind in "iu":
         if array.min() < 0:
             raise ValueError(f"{name} has negative pixel values; integer images must be >= 0")
         maximum = array.max()
@@ -87,7 +88,7 @@ def _scale(array: NDArray[np.generic], name: str) -> NDArray[np.float64]:
                 "0-255 (8-bit) or 0-65535 (16-bit) scale"
             )
         return array.astype(np.float64) / (255.0 if maximum <= 255 else 65535.0)
-    if np.issubdtype(array.dtype, np.floating):
+    if kind == "f":
         values = array.astype(np.float64)
         if not np.isfinite(values).all():
             raise ValueError(f"{name} contains NaN or infinite values")
