@@ -214,7 +214,7 @@ class DigitClassifier(ParamsMixin, ImageReadingMixin):
         checkpoint = None
         if checkpoint_dir is not None:
             settings = {"recipe": dataclasses.asdict(recipe), "seed": self.seed}
-            checkpoint = TrainingCheckpoint(checkpoint_dir, {**settings, **data.identity})
+            checkpoint = TrainingCheckpoint(checkpoint_dir, {**settings, **data.identity()})
             callback_list = checkpoint.callbacks() + callback_list
 
         if self.seed is not None:

@@ -139,12 +139,24 @@ class TrainingData:
     """``x``, ``y``, ``batch_size``, ``shuffle`` and ``validation_data`` for ``fit``."""
     size: int
     """The number of training images."""
-    identity: dict[str, Any]
-    """What identifies the data, for a checkpoint's fingerprint."""
+    dataset_spec: str | None
+    """The element structure of a dataset given as ``x``; None for arrays."""
 
     def steps(self, batch_size: int) -> int:
         """Return the number of optimisation steps per epoch."""
         return math.ceil(self.size / batch_size)
+
+    def identity(self) -> dict[str, Any]:
+        """Return what identifies the data, for a checkpoint's fingerprint.
+
+        For arrays this hashes every image, so it is computed only when a
+        checkpoint asks for it.
+        """
+        if self.dataset_spec is not None:
+            return {"images": self.size, "dataset": self.dataset_spec}
+        digest = hashlib.sha256(self.fit_arguments["x"].tobytes())
+        digest.update(self.fit_arguments["y"].tobytes())
+        return {"images": self.size, "data_sha256": digest.hexdigest()}
 
 
 def _validation(validation_data: Any, batch_size: int) -> tuple[Any, Any] | tf.data.Dataset | None:
@@ -186,16 +198,13 @@ def training_data(
             )
         size = _dataset_size(x, "x")
         pipeline = _pipeline(x, batch_size, shuffle=True, seed=seed)
-        identity = {"images": size, "dataset": _describe(x.element_spec)}
+        spec: str | None = _describe(x.element_spec)
         arguments: dict[str, Any] = {"x": pipeline, "shuffle": False}  # shuffled above
     else:
         images = preprocess_images(x)
         if y is None:
             raise TypeError("y, the labels, is required when x holds images rather than a dataset")
         labels = preprocess_labels(y, n_images=len(images))
-        digest = hashlib.sha256(images.tobytes())
-        digest.update(labels.tobytes())
-        size = len(images)
-        identity = {"images": size, "data_sha256": digest.hexdigest()}
+        size, spec = len(images), None
         arguments = {"x": images, "y": labels, "batch_size": batch_size, "shuffle": True}
-    return TrainingData({**arguments, "validation_data": validation}, size, identity)
+    return TrainingData({**arguments, "validation_data": validation}, size, spec)
