@@ -171,14 +171,14 @@ class ImageReadingMixin(ClassifierMixin):
         FileNotFoundError
             With ``strict=True``, if a file does not exist.
         """
-        self._batch_predictor()  # no model: fail before reading any file
-        threshold = _check_confidence(min_confidence)
-        return list(self._iter_readings(images, threshold, strict=strict))
+        return list(self._iter_readings(images, min_confidence, strict=strict))
 
     def _iter_readings(
-        self, images: Iterable[ImageInput], threshold: float, *, strict: bool
+        self, images: Iterable[ImageInput], min_confidence: float | None, *, strict: bool
     ) -> Iterator[ImageReading]:
         """Yield the reading of each picture, normalising and predicting a batch at a time."""
+        self._batch_predictor()  # no model: fail before reading any file
+        threshold = _check_confidence(min_confidence)
         numbered = enumerate(images)
         while batch := list(itertools.islice(numbered, PREDICT_BATCH_SIZE)):
             frames: list[NDArray[np.float32]] = []
@@ -279,12 +279,10 @@ class ImageReadingMixin(ClassifierMixin):
         FileNotFoundError
             With ``strict=True``, if a file does not exist.
         """
-        self._batch_predictor()
-        threshold = _check_confidence(min_confidence)
         labels: list[int] = []
         rows: list[NDArray[np.float32]] = []
         nothing = np.full(NUM_CLASSES, np.nan, dtype=np.float32)
-        for reading in self._iter_readings(images, threshold, strict=strict):
+        for reading in self._iter_readings(images, min_confidence, strict=strict):
             labels.append(reading.label)
             if return_proba:
                 found = reading.probabilities
