@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import gzip
 import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -35,6 +38,20 @@ def write_idx(path: Path, array: NDArray[np.uint8], *, compress: bool) -> Path:
     payload = header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
     path.write_bytes(gzip.compress(payload) if compress else payload)
     return path
+
+
+def run_python(
+    *args: object, timeout: float = 300, **options: Any
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python *args`` in a new process and return it, output captured as text.
+
+    ``options`` go to :func:`subprocess.run` (``cwd``, ``env``); ``timeout``
+    guards against a hang.
+    """
+    command = [sys.executable, *(str(arg) for arg in args)]
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=timeout, check=False, **options
+    )
 
 
 def on_paper(digit: NDArray[np.uint8], scale: int = 4, margin: int = 30) -> NDArray[np.uint8]:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import math
 import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import keras
 import pytest
-from conftest import MNIST_DIR, Split
+from conftest import MNIST_DIR, Split, run_python
 
 from digitcnn import DigitClassifier
 
@@ -54,13 +52,7 @@ def test_a_killed_training_resumes_after_its_last_epoch(
     train_slice: Split, test_slice: Split, tmp_path: Path
 ) -> None:
     folder = tmp_path / "checkpoint"
-    child = subprocess.run(
-        [sys.executable, "-c", KILLED_AFTER_TWO_EPOCHS, str(MNIST_DIR), str(folder)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    child = run_python("-c", KILLED_AFTER_TWO_EPOCHS, MNIST_DIR, folder)
     assert child.returncode == -signal.SIGKILL, child.stderr
     assert folder.is_dir()
 

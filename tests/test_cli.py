@@ -1,13 +1,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import MNIST_DIR, Split, on_paper
+from conftest import MNIST_DIR, Split, on_paper, run_python
 from PIL import Image
 
 from digitcnn import DigitClassifier
@@ -133,13 +131,7 @@ def test_bad_arguments_exit_with_usage(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_python_dash_m_runs_the_command_line() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "digitcnn", "evaluate", "--help"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_python("-m", "digitcnn", "evaluate", "--help", timeout=120)
     assert result.returncode == 0
     assert "usage: digitcnn evaluate" in result.stdout
     assert MNIST_DIR.exists()

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
+from conftest import run_python
 from PIL import Image
 
 from digitcnn import DigitClassifier
@@ -14,19 +13,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_train_mnist_example_runs_end_to_end(tmp_path: Path) -> None:
     output = tmp_path / "mnist.keras"
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "examples" / "train_mnist.py"),
-            "--recipe=fast",
-            "--epochs=1",
-            "--limit=2000",
-            f"--output={output}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    result = run_python(
+        ROOT / "examples" / "train_mnist.py",
+        "--recipe=fast",
+        "--epochs=1",
+        "--limit=2000",
+        f"--output={output}",
     )
     assert result.returncode == 0, result.stderr
     assert "test accuracy:" in result.stdout
@@ -37,14 +29,8 @@ def test_train_mnist_example_runs_end_to_end(tmp_path: Path) -> None:
 
 
 def run_example(name: str, *args: str, cwd: Path) -> str:
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / name), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        cwd=cwd,
-        env={**os.environ, "MPLBACKEND": "Agg"},
+    result = run_python(
+        ROOT / "examples" / name, *args, cwd=cwd, env={**os.environ, "MPLBACKEND": "Agg"}
     )
     assert result.returncode == 0, result.stderr
     return result.stdout

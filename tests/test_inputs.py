@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import MNIST_DIR, Split
+from conftest import MNIST_DIR, Split, run_python
 
 from digitcnn import DigitClassifier
 
@@ -118,13 +116,8 @@ print(json.dumps({
 
 
 def train_mirrored(devices: int) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-c", MIRRORED, str(MNIST_DIR), str(devices)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
+    done = run_python("-c", MIRRORED, MNIST_DIR, devices)
+    assert done.returncode == 0, done.stderr
     result: dict[str, Any] = __import__("json").loads(done.stdout.splitlines()[-1])
     return result
 

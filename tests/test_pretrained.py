@@ -3,12 +3,10 @@ from __future__ import annotations
 import hashlib
 import importlib.resources
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import Split, number, on_paper
+from conftest import Split, number, on_paper, run_python
 from PIL import Image
 
 from digitcnn import DigitClassifier
@@ -61,13 +59,7 @@ def test_read_images_example_runs(test_slice: Split, tmp_path: Path) -> None:
     Image.fromarray(on_paper(x[0])).save(tmp_path / "a.png")
     Image.fromarray(on_paper(x[1])).convert("RGB").save(tmp_path / "b.jpg")
     (tmp_path / "c.png").write_bytes(b"broken")
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "read_images.py"), str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_python(ROOT / "examples" / "read_images.py", tmp_path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith(f"{tmp_path / 'a.png'} ok {y[0]} ")

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
-from conftest import MNIST_DIR, Split
+from conftest import MNIST_DIR, Split, run_python
 
 from digitcnn import DigitClassifier
 
@@ -23,13 +20,8 @@ print(hashlib.sha256(weights).hexdigest(), hashlib.sha256(proba).hexdigest())
 
 
 def train_in_a_new_process(seed: int) -> tuple[str, str]:
-    done = subprocess.run(
-        [sys.executable, "-c", TRAIN, str(MNIST_DIR), str(seed)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
+    done = run_python("-c", TRAIN, MNIST_DIR, seed)
+    assert done.returncode == 0, done.stderr
     weights, proba = done.stdout.split()
     return weights, proba
 
