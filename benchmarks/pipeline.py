@@ -32,19 +32,13 @@ import numpy as np
 import tensorflow as tf
 from _common import DATA, RESULTS, describe, environment, write_results
 
-from digitcnn import load_mnist, preprocess_images
-from digitcnn._model import build_model, build_optimizer
+from digitcnn import RECIPES, load_mnist, preprocess_images
+from digitcnn._training.networks import compiled_model
 
 
 def trainer(variant: str, x: np.ndarray, y: np.ndarray, batch: int) -> keras.Model:
-    """Return a compiled model and run its untimed warm-up epoch."""
-    model = build_model()
-    model.compile(
-        optimizer=build_optimizer(3e-3, 10_000),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-        jit_compile=variant == "XLA",
-    )
+    """Return the default recipe's network, compiled as fit does, after an untimed warm-up epoch."""
+    model = compiled_model(RECIPES["accurate"], 10_000, jit_compile=variant == "XLA")
     fit_epoch(variant, model, x, y, batch)
     return model
 

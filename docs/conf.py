@@ -15,6 +15,8 @@ from pathlib import Path
 import digitcnn
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# A program may quieten TensorFlow for itself (the library leaves the environment alone).
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 HERE = Path(__file__).resolve().parent
 

@@ -62,8 +62,8 @@ def test_methods_before_fit_raise_not_fitted(method: str, args: int, test_slice:
         ({"epochs": 1.5}, TypeError, "epochs must be an int"),
         ({"epochs": True}, TypeError, "epochs must be an int"),
         ({"batch_size": 0}, ValueError, "batch_size must be at least 1"),
-        ({"learning_rate": -1.0}, ValueError, "learning_rate must be positive"),
-        ({"learning_rate": float("nan")}, ValueError, "learning_rate must be positive"),
+        ({"learning_rate": -1.0}, ValueError, "learning_rate must be greater than 0"),
+        ({"learning_rate": float("nan")}, ValueError, "learning_rate must be a finite number"),
         ({"learning_rate": "fast"}, TypeError, "learning_rate must be a float"),
         ({"augment": "yes"}, TypeError, "augment must be True, False or None"),
         (
@@ -74,7 +74,8 @@ def test_methods_before_fit_raise_not_fitted(method: str, args: int, test_slice:
         ({"recipe": None}, ValueError, "recipe must be one of"),
         ({"seed": -1}, ValueError, "seed must be at least 0"),
         ({"seed": "0"}, TypeError, "seed must be an int"),
-        ({"verbose": 3}, ValueError, "verbose must be 0, 1 or 2"),
+        ({"verbose": 3}, ValueError, "verbose must be one of \\[0, 1, 2\\]; got 3"),
+        ({"verbose": True}, ValueError, "verbose must be one of \\[0, 1, 2\\]; got True"),
     ],
 )
 def test_fit_rejects_bad_hyperparameters(
@@ -183,6 +184,19 @@ def test_evaluate_rejects_bad_labels(
     x, _ = test_slice
     with pytest.raises(ValueError, match="labels must be whole numbers"):
         fitted.evaluate(x[:5], labels)
+
+
+def test_evaluate_checks_the_labels_before_predicting(
+    fitted: DigitClassifier, test_slice: Split, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    x, y = test_slice
+
+    def no_prediction() -> None:
+        pytest.fail("evaluate predicted before checking the labels")
+
+    monkeypatch.setattr(fitted, "_batch_forward", no_prediction)
+    with pytest.raises(ValueError, match="got 4 labels for 5 images"):
+        fitted.evaluate(x[:5], y[:4])
 
 
 def test_fit_records_validation_history_and_calls_callbacks(

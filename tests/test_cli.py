@@ -8,6 +8,7 @@ import pytest
 from conftest import MNIST_DIR, Split, on_paper, run_python
 from PIL import Image
 
+import digitcnn
 from digitcnn import DigitClassifier
 from digitcnn._cli import main
 
@@ -115,6 +116,38 @@ def test_failures_end_with_one_line_on_stderr(
     assert err.startswith(message)
     assert err.count("\n") == 1
     assert "Traceback" not in err
+
+
+def test_a_bug_inside_digitcnn_shows_its_traceback(
+    model_file: Path, small_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> None:
+        raise ValueError("a bug, not the user's input")
+
+    monkeypatch.setattr(digitcnn, "confusion_matrix", broken)
+    with pytest.raises(ValueError, match="a bug, not the user's input"):
+        main(["evaluate", str(model_file), "--data", str(small_data)])
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "--epochs", "0"], "argument --epochs: epochs must be at least 1; got 0"),
+        (["train", "--seed", "-1"], "argument --seed: seed must be at least 0; got -1"),
+        (
+            ["predict", "x.png", "--min-confidence", "2"],
+            "argument --min-confidence: min_confidence must be in [0.0, 1.0]; got 2.0",
+        ),
+        (["train", "--epochs", "two"], "argument --epochs: invalid int value: 'two'"),
+    ],
+)
+def test_bad_numbers_exit_with_usage(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
 
 
 def test_empty_folder_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -43,6 +43,9 @@ def test_float_tflite_agrees_with_keras(
     lite = TFLiteClassifier(exports["float"])
     np.testing.assert_allclose(lite.predict_proba(x), fitted.predict_proba(x), atol=1e-4)
     np.testing.assert_array_equal(lite.predict(x), fitted.predict(x))
+    np.testing.assert_array_equal(lite.classes_, fitted.classes_)
+    assert lite.__sklearn_is_fitted__()
+    assert lite.score(x, test_slice[1]) == fitted.score(x, test_slice[1])
 
 
 def test_int8_tflite_is_small_and_close(
@@ -70,7 +73,7 @@ def test_export_replaces_an_existing_savedmodel(fitted: DigitClassifier, tmp_pat
     ("kwargs", "message"),
     [
         ({"format": "onnx"}, "format must be one of"),
-        ({"format": "tflite", "quantize": "int4"}, "quantize must be None or 'int8'"),
+        ({"format": "tflite", "quantize": "int4"}, "quantize must be one of \\[None, 'int8'\\]"),
         ({"format": "savedmodel", "quantize": "int8"}, "applies to format='tflite' only"),
         ({"format": "tflite", "quantize": "int8"}, "needs representative_images"),
     ],

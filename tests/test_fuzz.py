@@ -27,7 +27,14 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
 
-from digitcnn import DigitClassifier, preprocess_images, preprocess_labels, read_idx, to_mnist
+from digitcnn import (
+    UNREAD,
+    DigitClassifier,
+    preprocess_images,
+    preprocess_labels,
+    read_idx,
+    to_mnist,
+)
 
 EXAMPLES = int(os.environ.get("DIGITCNN_FUZZ_EXAMPLES", "300"))
 fuzz = settings(
@@ -126,7 +133,13 @@ pictures = st.one_of(
 @given(items=st.lists(pictures, max_size=4))
 def test_predict_images_fuzz(fitted: DigitClassifier, items: list[Any]) -> None:
     readings = fitted.read_images(items)  # never raises: each picture gets its status
-    assert [r.status in {"ok", "unsure", "empty", "error"} for r in readings] == [True] * len(items)
+    assert len(readings) == len(items)
+    for reading in readings:
+        classified = reading.status in ("ok", "unsure")
+        assert reading.status in ("ok", "unsure", "empty", "error")
+        assert (reading.probabilities is not None) == classified
+        assert (reading.error is not None) == (reading.status == "error")
+        assert (reading.label == UNREAD) == (reading.status != "ok")
     for item in items:
         try:
             to_mnist(item)
@@ -172,6 +185,8 @@ def test_read_idx_fuzz_truncated_gzip(tmp_path: Path, truncate: int) -> None:
 
 @pytest.mark.parametrize("dtype", ["timedelta64[s]", "datetime64[D]", "complex64", "U2", "O"])
 def test_pictures_of_non_pixel_dtypes_are_refused(dtype: str) -> None:
-    expected = re.escape(f"has dtype {np.dtype(dtype)}; expected integer")
+    expected = re.escape(
+        f"must hold integers, floating-point numbers or booleans; got dtype {np.dtype(dtype)}"
+    )
     with pytest.raises(TypeError, match=expected):
         to_mnist(np.zeros((30, 30), dtype=dtype))

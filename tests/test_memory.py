@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import tracemalloc
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +13,7 @@ from conftest import Split
 from PIL import Image
 
 from digitcnn import DigitClassifier
-from digitcnn._base import PREDICT_BATCH_SIZE
+from digitcnn._constants import PREDICT_BATCH_SIZE
 
 MB = 1 << 20
 
@@ -39,11 +41,12 @@ def test_predicting_from_disk_takes_memory_for_the_result_only(
     fitted: DigitClassifier, on_disk: Path
 ) -> None:
     images = np.load(on_disk, mmap_mode="r")
+    assert isinstance(images, np.memmap)
+    assert len(images) == 16 * PREDICT_BATCH_SIZE
     fitted.predict_proba(images[:PREDICT_BATCH_SIZE])  # trace the compiled function first
     small = numpy_peak(fitted.predict_proba, images[: 2 * PREDICT_BATCH_SIZE])
     large = numpy_peak(fitted.predict_proba, images)
     whole_input_as_float32 = images.size * 4  # what converting everything at once would take
-    assert whole_input_as_float32 == 16 * PREDICT_BATCH_SIZE * 784 * 4
     result_growth = 14 * PREDICT_BATCH_SIZE * 10 * 4
     assert large - small < result_growth + 1 * MB, (small, large)
     assert large < whole_input_as_float32 / 4
@@ -56,6 +59,21 @@ def test_batched_prediction_equals_prediction_of_each_batch(
     whole = fitted.predict_proba(images)
     parts = [fitted.predict_proba(images[i : i + 700]) for i in range(0, len(images), 700)]
     np.testing.assert_allclose(whole, np.concatenate(parts), rtol=0, atol=1e-6)
+
+
+def test_classifiers_that_predicted_are_freed_when_dropped() -> None:
+    """A dropped classifier, its network and its compiled forward pass are all freed."""
+    image = np.zeros((1, 28, 28), dtype=np.uint8)
+    classifiers, networks = [], []
+    for _ in range(10):
+        clf = DigitClassifier.pretrained()
+        clf.predict(image)
+        classifiers.append(weakref.ref(clf))
+        networks.append(weakref.ref(clf.model_))
+        del clf
+    gc.collect()
+    alive = sum(ref() is not None for ref in classifiers + networks)
+    assert alive == 0, f"{alive} of 20 classifiers and networks still alive"
 
 
 def test_a_bad_value_anywhere_is_refused_before_any_prediction(fitted: DigitClassifier) -> None:

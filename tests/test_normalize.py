@@ -13,7 +13,7 @@ from PIL import Image
 from scipy import ndimage
 
 from digitcnn import EmptyImageError, to_mnist
-from digitcnn._images import MAX_IMAGE_PIXELS, read_grey
+from digitcnn._vision.greyscale import MAX_IMAGE_PIXELS, read_grey
 
 
 @pytest.fixture(scope="module")
@@ -190,9 +190,21 @@ def test_huge_images_are_refused_before_decoding() -> None:
         (np.zeros((5, 5, 7)), ValueError, "1, 2, 3 or 4 channels"),
         (np.zeros((2, 5, 5, 1)), ValueError, "expected \\(height, width"),
         (np.full((5, 5), np.nan), ValueError, "NaN"),
-        (np.full((5, 5), 2.0), ValueError, "must be in \\[0, 1\\]"),
-        (np.full((5, 5), -1, dtype=np.int16), ValueError, "negative"),
-        (np.full((5, 5), 70000, dtype=np.int32), ValueError, "0-65535"),
+        (
+            np.full((5, 5), 2.0),
+            ValueError,
+            "must be scaled to \\[0, 1\\]; got values in \\[2, 2\\]",
+        ),
+        (
+            np.full((5, 5), -1, dtype=np.int16),
+            ValueError,
+            "0\\.\\.65535; got values in \\[-1, -1\\]",
+        ),
+        (
+            np.full((5, 5), 70000, dtype=np.int32),
+            ValueError,
+            "0\\.\\.65535; got values in \\[70000",
+        ),
     ],
 )
 def test_bad_arrays_and_types_get_clear_errors(

@@ -97,10 +97,20 @@ def test_no_misclassified_digits_says_so(test_slice: Split) -> None:
     plt.close(fig)
 
 
-@pytest.mark.parametrize("max_images", [0, -1, 2.5, True])
-def test_misclassified_rejects_a_bad_count(test_slice: Split, max_images: object) -> None:
+@pytest.mark.parametrize(
+    ("max_images", "error", "message"),
+    [
+        (0, ValueError, "max_images must be at least 1; got 0"),
+        (-1, ValueError, "max_images must be at least 1; got -1"),
+        (2.5, TypeError, "max_images must be an int; got float 2.5"),
+        (True, TypeError, "max_images must be an int; got bool True"),
+    ],
+)
+def test_misclassified_rejects_a_bad_count(
+    test_slice: Split, max_images: object, error: type[Exception], message: str
+) -> None:
     x, y = test_slice
-    with pytest.raises(ValueError, match="max_images must be a positive integer"):
+    with pytest.raises(error, match=message):
         plot_misclassified(x[:3], y[:3], y[:3], max_images=max_images)  # type: ignore[arg-type]
 
 

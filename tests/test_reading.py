@@ -86,10 +86,11 @@ def test_bad_confidence_thresholds_are_refused(
 def test_read_digits_finds_each_digit_left_to_right(
     fitted: DigitClassifier, test_slice: Split
 ) -> None:
-    x, _ = test_slice
+    x, y = test_slice
     result = fitted.read_digits(number([x[0], x[1], x[2], x[3]]))
-    assert len(result.digits) == len(result.confidences) == len(result.boxes) == 4
-    assert len(result.text) == 4
+    assert result.digits == tuple(int(d) for d in y[:4])
+    assert result.text == "".join(str(d) for d in y[:4])
+    assert len(result.confidences) == len(result.boxes) == 4
     assert all(type(edge) is int for box in result.boxes for edge in box)
     lefts = [box[1] for box in result.boxes]
     assert lefts == sorted(lefts)

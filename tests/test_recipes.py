@@ -7,7 +7,7 @@ import pytest
 from conftest import Split
 
 from digitcnn import RECIPES, DigitClassifier, Recipe
-from digitcnn._model import build_model
+from digitcnn._training.networks import build_model
 
 
 def test_recipes_are_named_and_the_default_is_accurate() -> None:

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 import zipfile
 from pathlib import Path
+from types import MappingProxyType
 
 import keras
 import numpy as np
@@ -10,8 +12,9 @@ import pytest
 from conftest import Split
 
 import digitcnn
-from digitcnn import DigitClassifier, NotFittedError
-from digitcnn._saving import METADATA_MEMBER
+from digitcnn import RECIPES, DigitClassifier, NotFittedError
+from digitcnn._io.model_file import METADATA_MEMBER
+from digitcnn._training import recipes
 
 
 @pytest.fixture(scope="module")
@@ -181,6 +184,37 @@ def test_load_rejects_unknown_hyperparameters(saved: Path, tmp_path: Path) -> No
     path = tmp_path / "params.keras"
     rewrite_metadata(saved, path, params={"epochs": 1, "wings": 2})
     with pytest.raises(ValueError, match="wings"):
+        DigitClassifier.load(path)
+
+
+def test_load_restores_the_saved_recipe_not_todays(
+    fitted: DigitClassifier, saved: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    retuned = dataclasses.replace(RECIPES["accurate"], epochs=99, summary="retuned since")
+    monkeypatch.setattr(recipes, "RECIPES", MappingProxyType({**RECIPES, "accurate": retuned}))
+    assert recipes.resolve_recipe("accurate").summary == "retuned since"  # today's "accurate"
+    loaded = DigitClassifier.load(saved)
+    assert loaded.recipe_ == fitted.recipe_
+    assert loaded.recipe_.summary == RECIPES["accurate"].summary
+
+
+@pytest.mark.parametrize(
+    ("recipe", "message"),
+    [
+        ({"name": "accurate"}, "a recipe must have the fields"),
+        (None, "a recipe must have the fields"),
+        ("changes", "epochs must be at least 1; got 0"),
+    ],
+)
+def test_load_rejects_an_invalid_saved_recipe(
+    saved: Path, tmp_path: Path, recipe: object, message: str
+) -> None:
+    if recipe == "changes":
+        with zipfile.ZipFile(saved) as archive:
+            recipe = {**json.loads(archive.read(METADATA_MEMBER))["recipe"], "epochs": 0}
+    path = tmp_path / "recipe.keras"
+    rewrite_metadata(saved, path, recipe=recipe)
+    with pytest.raises(ValueError, match=f"{path} has invalid metadata: {message}"):
         DigitClassifier.load(path)
 
 

@@ -8,7 +8,9 @@ from digitcnn import DigitClassifier
 
 sklearn = pytest.importorskip("sklearn")
 from sklearn.base import clone, is_classifier  # noqa: E402
+from sklearn.exceptions import NotFittedError as SklearnNotFittedError  # noqa: E402
 from sklearn.model_selection import GridSearchCV, cross_val_score  # noqa: E402
+from sklearn.utils.validation import check_is_fitted  # noqa: E402
 
 
 def quick(**params: object) -> DigitClassifier:
@@ -38,3 +40,11 @@ def test_grid_search_picks_and_refits_the_best(train_slice: Split, test_slice: S
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     np.testing.assert_array_equal(search.best_estimator_.classes_, np.arange(10))
     assert search.score(*test_slice) > 0.5
+
+
+def test_check_is_fitted_follows_the_classifier(fitted: DigitClassifier) -> None:
+    with pytest.raises(SklearnNotFittedError):
+        check_is_fitted(DigitClassifier())
+    check_is_fitted(fitted)
+    assert not DigitClassifier().__sklearn_is_fitted__()
+    assert fitted.__sklearn_is_fitted__()

@@ -16,29 +16,70 @@ The public API:
 - :func:`confusion_matrix`, and the figures :func:`plot_history`,
   :func:`plot_confusion_matrix` and :func:`plot_misclassified` (with the
   ``plot`` extra, matplotlib);
-- the constants :data:`IMAGE_SIZE` and :data:`NUM_CLASSES`, and the exceptions
-  :class:`NotFittedError` and :class:`DataUnavailableError`.
+- the constants :data:`IMAGE_SIZE` and :data:`NUM_CLASSES`, the exceptions
+  :class:`NotFittedError`, :class:`DataUnavailableError` and
+  :class:`EmptyImageError`, and the type aliases :data:`ImageInput` and
+  :data:`MNISTSplits`.
+
+Each public name is loaded on first use, not by ``import digitcnn`` itself, so
+that a program (the command line) can configure TensorFlow before it loads,
+and the parts that need no TensorFlow (reading MNIST files and pictures,
+:class:`TFLiteClassifier` with LiteRT) load none. digitcnn needs Keras on the
+TensorFlow backend (for ``tf.function``, ``tf.data`` and ``tf.lite``): the
+import refuses ``KERAS_BACKEND`` set to another, and loading the classifier
+checks the backend Keras actually chose.
 """
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import os
+from typing import TYPE_CHECKING, Any
 
-# TensorFlow's C++ start-up chatter is noise for library users; a user's own setting wins.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from digitcnn._classifier import DigitClassifier
-from digitcnn._constants import IMAGE_SIZE, NUM_CLASSES
-from digitcnn._data import DATA_ENV_VAR, load_mnist, read_idx
-from digitcnn._exceptions import DataUnavailableError, EmptyImageError, NotFittedError
-from digitcnn._export import TFLiteClassifier
-from digitcnn._metrics import confusion_matrix
-from digitcnn._normalize import to_mnist
-from digitcnn._plots import plot_confusion_matrix, plot_history, plot_misclassified
-from digitcnn._preprocess import preprocess_images, preprocess_labels
-from digitcnn._reading import UNREAD, DigitString, ImageReading
-from digitcnn._recipes import RECIPES, Recipe
 from digitcnn._version import __version__
+
+if TYPE_CHECKING:
+    from digitcnn._constants import IMAGE_SIZE, NUM_CLASSES
+    from digitcnn._estimator.classifier import DigitClassifier
+    from digitcnn._estimator.readings import UNREAD, DigitString, ImageReading
+    from digitcnn._estimator.tflite import TFLiteClassifier
+    from digitcnn._exceptions import DataUnavailableError, EmptyImageError, NotFittedError
+    from digitcnn._io.mnist_files import DATA_ENV_VAR, load_mnist, read_idx
+    from digitcnn._metrics import confusion_matrix
+    from digitcnn._plots import plot_confusion_matrix, plot_history, plot_misclassified
+    from digitcnn._training.recipes import RECIPES, Recipe
+    from digitcnn._types import ImageInput, MNISTSplits
+    from digitcnn._validation import preprocess_images, preprocess_labels
+    from digitcnn._vision.mnist_style import to_mnist
+
+_HOMES = {
+    "DATA_ENV_VAR": "digitcnn._io.mnist_files",
+    "IMAGE_SIZE": "digitcnn._constants",
+    "NUM_CLASSES": "digitcnn._constants",
+    "RECIPES": "digitcnn._training.recipes",
+    "UNREAD": "digitcnn._estimator.readings",
+    "DataUnavailableError": "digitcnn._exceptions",
+    "DigitClassifier": "digitcnn._estimator.classifier",
+    "DigitString": "digitcnn._estimator.readings",
+    "EmptyImageError": "digitcnn._exceptions",
+    "ImageInput": "digitcnn._types",
+    "ImageReading": "digitcnn._estimator.readings",
+    "MNISTSplits": "digitcnn._types",
+    "NotFittedError": "digitcnn._exceptions",
+    "Recipe": "digitcnn._training.recipes",
+    "TFLiteClassifier": "digitcnn._estimator.tflite",
+    "confusion_matrix": "digitcnn._metrics",
+    "load_mnist": "digitcnn._io.mnist_files",
+    "plot_confusion_matrix": "digitcnn._plots",
+    "plot_history": "digitcnn._plots",
+    "plot_misclassified": "digitcnn._plots",
+    "preprocess_images": "digitcnn._validation",
+    "preprocess_labels": "digitcnn._validation",
+    "read_idx": "digitcnn._io.mnist_files",
+    "to_mnist": "digitcnn._vision.mnist_style",
+}
+"""Each public name and the private module that defines it."""
 
 __all__ = [
     "DATA_ENV_VAR",
@@ -50,7 +91,9 @@ __all__ = [
     "DigitClassifier",
     "DigitString",
     "EmptyImageError",
+    "ImageInput",
     "ImageReading",
+    "MNISTSplits",
     "NotFittedError",
     "Recipe",
     "TFLiteClassifier",
@@ -66,10 +109,53 @@ __all__ = [
     "to_mnist",
 ]
 
-# Show public names as digitcnn.X (in tracebacks, reprs and the docs), not by
-# the private module that defines them, as httpx does.
-for _name in __all__:
-    _value = globals()[_name]
-    if isinstance(_value, type) or callable(_value):
-        _value.__module__ = __name__
-del _name, _value
+
+_NEEDS_KERAS = frozenset({"digitcnn._estimator.classifier"})
+"""The homes of public names that load Keras, whose backend is checked first."""
+
+
+def _require_tensorflow_backend(backend: str) -> None:
+    """Raise a clear ImportError unless ``backend`` is Keras's TensorFlow backend."""
+    if backend != "tensorflow":
+        raise ImportError(
+            f"digitcnn needs Keras on the TensorFlow backend (it uses tf.function, tf.data "
+            f"and tf.lite), but Keras is set to {backend!r}. Unset KERAS_BACKEND or set it "
+            "to 'tensorflow' (and check ~/.keras/keras.json) before importing digitcnn"
+        )
+
+
+def _check_keras_backend() -> None:
+    """Load Keras and check the backend it chose (from KERAS_BACKEND or keras.json)."""
+    try:
+        import keras
+    except ImportError as error:  # keras.json names a backend that is not installed
+        raise ImportError(
+            f"digitcnn needs Keras on the TensorFlow backend, and Keras failed to load "
+            f"({error}). Check the backend in ~/.keras/keras.json (or $KERAS_HOME)"
+        ) from error
+
+    _require_tensorflow_backend(keras.backend.backend())
+
+
+# At import, without loading Keras: the environment variable that overrides keras.json.
+_require_tensorflow_backend(os.environ.get("KERAS_BACKEND", "tensorflow"))
+
+
+def __getattr__(name: str) -> Any:
+    """Load the public name ``name`` from its home, shown as ``digitcnn.<name>``."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if home in _NEEDS_KERAS:
+        _check_keras_backend()
+    value = importlib.import_module(home).__dict__[name]
+    # Show public names as digitcnn.X (in tracebacks, reprs and the docs), not
+    # by the private module that defines them, as httpx does.
+    if inspect.isclass(value) or inspect.isfunction(value):
+        value.__module__ = __name__
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

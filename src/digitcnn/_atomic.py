@@ -1,4 +1,12 @@
-"""Atomic output: a file or folder appears complete at its path, or not at all."""
+"""Atomic output: nothing incomplete ever appears at the path of a file or folder.
+
+A file is replaced in one rename: its path holds the old content or the
+complete new one, whatever happens. A folder cannot be renamed over an
+existing one, so replacing a folder takes two renames (the old one aside,
+the new one in): between them, for a moment, there is no folder at the path,
+and a crash there leaves the old folder beside it as ``.<name>.old``. At no
+moment is a half-written file or folder at the path.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +31,10 @@ def _fsync(path: Path) -> None:
 
 
 def _replace(source: Path, target: Path) -> None:
-    """Move the finished ``source`` (file or folder) to ``target`` in as few steps as possible."""
+    """Move the finished ``source`` to ``target``: one rename for a file or a new folder.
+
+    Replacing an existing folder takes two renames; see the module's description.
+    """
     if source.is_file() or not target.exists():
         os.replace(source, target)
         return

@@ -1,25 +1,36 @@
-"""The ``digitcnn`` command line: train, evaluate, predict, export and inspect models."""
+"""The ``digitcnn`` command line: train, evaluate, predict, export and inspect models.
+
+It works through digitcnn's public API, and through private helpers that have
+no public face: the model file's reader (``info``), precision and recall,
+atomic output and matplotlib's loader for the plots, the default recipe's
+name, and the library's scalar check for its numeric options. Importing it
+loads no TensorFlow: ``main`` sets TensorFlow's log level first.
+
+Errors: a failure of a call on what the user named (a model, data or picture
+file, an output path) ends with one line on standard error and exit status 1;
+an option out of range ends with the usage and status 2; anything else is a
+bug in digitcnn and shows its traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+import digitcnn
 from digitcnn._atomic import atomic_output
-from digitcnn._classifier import DigitClassifier
-from digitcnn._constants import NUM_CLASSES
-from digitcnn._data import load_mnist
-from digitcnn._metrics import confusion_matrix
-from digitcnn._plots import plot_confusion_matrix, plot_history, plot_misclassified, pyplot
-from digitcnn._recipes import DEFAULT_RECIPE, RECIPES
-from digitcnn._saving import read_model
-from digitcnn._version import __version__
+from digitcnn._metrics import precision_recall
+from digitcnn._plots import pyplot
+from digitcnn._training.recipes import DEFAULT_RECIPE
+from digitcnn._validation import check_scalar
 
 __all__ = ["main"]
 
@@ -31,8 +42,47 @@ class CommandError(Exception):
     """A failure to report to the user in one line, without a traceback."""
 
 
-def _classifier(path: Path | None) -> DigitClassifier:
-    return DigitClassifier.pretrained() if path is None else DigitClassifier.load(path)
+@contextlib.contextmanager
+def _reported() -> Iterator[None]:
+    """Turn the failure of a call on what the user named (a file, a folder) into a CommandError.
+
+    Only calls that take the user's files go in here: an error anywhere else
+    is a bug in digitcnn, and shows its traceback.
+    """
+    try:
+        yield
+    except (OSError, ValueError, ImportError) as error:
+        raise CommandError(str(error)) from error
+
+
+def _checked(name: str, kind: type[Any], **limits: Any) -> Callable[[str], Any]:
+    """Return an argparse type that parses the library's parameter ``name`` and checks it.
+
+    The option is checked as the parameter it is passed to, so that an option
+    out of range gets the usage (exit status 2) before any work starts.
+    """
+
+    def parse(text: str) -> Any:
+        value = kind(text)  # a ValueError here: argparse says "invalid int value: 'two'"
+        try:
+            return check_scalar(value, name, kind, **limits)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    parse.__name__ = kind.__name__  # argparse names it in "invalid int value: 'two'"
+    return parse
+
+
+def _classifier(path: Path | None) -> digitcnn.DigitClassifier:
+    with _reported():
+        if path is None:
+            return digitcnn.DigitClassifier.pretrained()
+        return digitcnn.DigitClassifier.load(path)
+
+
+def _mnist(path: Path | None) -> digitcnn.MNISTSplits:
+    with _reported():
+        return digitcnn.load_mnist(path)
 
 
 def _image_files(paths: Sequence[Path]) -> list[Path]:
@@ -51,13 +101,14 @@ def _image_files(paths: Sequence[Path]) -> list[Path]:
 
 
 def _train(args: argparse.Namespace) -> None:
-    (x_train, y_train), (x_test, y_test) = load_mnist(args.data)
-    clf = DigitClassifier(
+    (x_train, y_train), (x_test, y_test) = _mnist(args.data)
+    clf = digitcnn.DigitClassifier(
         recipe=args.recipe, epochs=args.epochs, seed=args.seed, verbose=0 if args.quiet else 1
     )
     clf.fit(x_train, y_train)
     metrics = clf.evaluate(x_test, y_test)
-    clf.save(args.output)
+    with _reported():
+        clf.save(args.output)
     print(
         f"test accuracy {metrics['accuracy']:.4f} (loss {metrics['loss']:.4f}); "
         f"saved to {args.output}"
@@ -66,22 +117,22 @@ def _train(args: argparse.Namespace) -> None:
 
 def _evaluate(args: argparse.Namespace) -> None:
     clf = _classifier(args.model)
-    _, (x_test, y_test) = load_mnist(args.data)
+    _, (x_test, y_test) = _mnist(args.data)
     predicted = clf.predict(x_test)
-    matrix = confusion_matrix(y_test, predicted)
-    correct = np.diag(matrix)
-    print(f"accuracy {correct.sum() / matrix.sum():.4f} on {matrix.sum():,} test images\n")
+    matrix = digitcnn.confusion_matrix(y_test, predicted)
+    precision, recall = precision_recall(matrix)
+    print(f"accuracy {matrix.trace() / matrix.sum():.4f} on {matrix.sum():,} test images\n")
     print("digit  precision  recall  images")
-    for digit in range(NUM_CLASSES):
-        precision = correct[digit] / max(matrix[:, digit].sum(), 1)
-        recall = correct[digit] / max(matrix[digit].sum(), 1)
-        print(f"{digit:>5}  {precision:>9.4f}  {recall:>6.4f}  {matrix[digit].sum():>6,}")
+    for digit in range(digitcnn.NUM_CLASSES):
+        images = matrix[digit].sum()
+        print(f"{digit:>5}  {precision[digit]:>9.4f}  {recall[digit]:>6.4f}  {images:>6,}")
     print("\nconfusion matrix (rows: true digit, columns: predicted)")
-    print("      " + "".join(f"{d:>6}" for d in range(NUM_CLASSES)))
-    for digit in range(NUM_CLASSES):
+    print("      " + "".join(f"{d:>6}" for d in range(digitcnn.NUM_CLASSES)))
+    for digit in range(digitcnn.NUM_CLASSES):
         print(f"{digit:>6}" + "".join(f"{n:>6}" for n in matrix[digit]))
     if args.plot is not None:
-        _save_plots(args.plot, clf.history_, x_test, y_test, predicted)
+        with _reported():
+            _save_plots(args.plot, clf.history_, x_test, y_test, predicted)
         print(f"\nplots saved to {args.plot}")
 
 
@@ -96,11 +147,11 @@ def _save_plots(
     figure = pyplot().figure(figsize=(18, 6), layout="constrained")
     curves, matrix, errors = figure.subfigures(1, 3, width_ratios=[1.2, 1, 1])
     if history.get("loss"):
-        plot_history(history, ax=curves.subplots())
+        digitcnn.plot_history(history, ax=curves.subplots())
     else:
         curves.text(0.5, 0.5, "no training history in this model", ha="center")
-    plot_confusion_matrix(truth, predicted, ax=matrix.subplots())
-    plot_misclassified(images, truth, predicted, fig=errors)
+    digitcnn.plot_confusion_matrix(truth, predicted, ax=matrix.subplots())
+    digitcnn.plot_misclassified(images, truth, predicted, fig=errors)
     with atomic_output(path, what="the plots") as staged:
         figure.savefig(staged, dpi=100)
     pyplot().close(figure)
@@ -112,7 +163,8 @@ def _predict(args: argparse.Namespace) -> None:
     results: list[dict[str, Any]] = []
     if args.number:
         for path in files:
-            found = clf.read_digits(path, min_confidence=args.min_confidence)
+            with _reported():
+                found = clf.read_digits(path, min_confidence=args.min_confidence)
             results.append(
                 {"file": str(path), "number": found.text, "confidences": found.confidences}
             )
@@ -155,19 +207,23 @@ def _export(args: argparse.Namespace) -> None:
     clf = _classifier(args.model)
     representative = None
     if args.int8:
-        (representative, _), _ = load_mnist(args.data)
-    written = clf.export(
-        args.output,
-        format=args.format,
-        quantize="int8" if args.int8 else None,
-        representative_images=representative,
-    )
+        (representative, _), _ = _mnist(args.data)
+    with _reported():
+        written = clf.export(
+            args.output,
+            format=args.format,
+            quantize="int8" if args.int8 else None,
+            representative_images=representative,
+        )
     print(f"exported to {written}")
 
 
 def _info(args: argparse.Namespace) -> None:
-    model, metadata = read_model(args.model)
-    metadata["parameters"] = int(model.count_params())
+    from digitcnn._io.model_file import read_model  # loads TensorFlow: only once main has run
+
+    with _reported():
+        saved = read_model(args.model)
+    metadata = {**saved.metadata, "parameters": int(saved.model.count_params())}
     print(json.dumps(metadata, indent=2, sort_keys=True))
 
 
@@ -176,15 +232,16 @@ def _parser() -> argparse.ArgumentParser:
         prog="digitcnn",
         description="Handwritten digit recognition: train, evaluate, predict, export.",
     )
-    parser.add_argument("--version", action="version", version=f"digitcnn {__version__}")
+    parser.add_argument("--version", action="version", version=f"digitcnn {digitcnn.__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     data_help = "MNIST folder of IDX files or .npz (default: $DIGITCNN_DATA, else Keras's download)"
 
     train = commands.add_parser("train", help="train a model on MNIST and save it")
     train.add_argument("--data", type=Path, default=None, help=data_help)
-    train.add_argument("--recipe", choices=sorted(RECIPES), default=DEFAULT_RECIPE)
-    train.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
-    train.add_argument("--seed", type=int, default=None, help="seed, for repeatable training")
+    train.add_argument("--recipe", choices=sorted(digitcnn.RECIPES), default=DEFAULT_RECIPE)
+    epochs, seed = _checked("epochs", int, min_val=1), _checked("seed", int, min_val=0)
+    train.add_argument("--epochs", type=epochs, default=None, help="override the recipe's epochs")
+    train.add_argument("--seed", type=seed, default=None, help="seed, for repeatable training")
     train.add_argument("--output", type=Path, default=Path("mnist.keras"), help="model file")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=_train)
@@ -209,7 +266,7 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--number", action="store_true", help="read a number per image")
     predict.add_argument(
         "--min-confidence",
-        type=float,
+        type=_checked("min_confidence", float, min_val=0.0, max_val=1.0),
         default=None,
         metavar="P",
         help="report answers less confident than P (0-1) as unsure instead of guessing",
@@ -242,13 +299,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        The exit status: 0 on success, 1 when the command fails (with one
-        line on standard error), 2 for bad arguments.
+        The exit status: 0 on success, 1 when the command fails on the user's
+        files or data (with one line on standard error), 2 for bad arguments.
+        A bug in digitcnn raises, with its traceback.
     """
+    # A program may set its own environment, a library may not: before
+    # TensorFlow loads, quieten its C++ start-up chatter (a user's setting wins).
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = _parser().parse_args(argv)
     try:
         args.run(args)
-    except (CommandError, ImportError, OSError, ValueError, TypeError) as error:
+    except CommandError as error:
         print(f"digitcnn {args.command}: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -6,9 +6,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from digitcnn._constants import NUM_CLASSES
-from digitcnn._preprocess import preprocess_labels
+from digitcnn._validation import preprocess_labels
 
-__all__ = ["confusion_matrix"]
+__all__ = ["confusion_matrix", "precision_recall"]
 
 
 def confusion_matrix(y_true: ArrayLike, y_pred: ArrayLike) -> NDArray[np.int64]:
@@ -41,3 +41,33 @@ def confusion_matrix(y_true: ArrayLike, y_pred: ArrayLike) -> NDArray[np.int64]:
     matrix = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=np.int64)
     np.add.at(matrix, (truth, predicted), 1)
     return matrix
+
+
+def precision_recall(matrix: NDArray[np.int64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Return each digit's precision and recall from a :func:`confusion_matrix`.
+
+    Precision is the fraction of the images predicted as a digit that are
+    that digit; recall, the fraction of the images of a digit predicted as
+    it. A digit never predicted (or never present) gets 0.
+
+    Parameters
+    ----------
+    matrix : numpy.ndarray of int64, shape (10, 10)
+        True digits in rows, predicted digits in columns.
+
+    Returns
+    -------
+    precision, recall : numpy.ndarray of float64, shape (10,)
+        Indexed by digit.
+
+    Examples
+    --------
+    >>> from digitcnn._metrics import confusion_matrix, precision_recall
+    >>> precision, recall = precision_recall(confusion_matrix([7, 7, 1], [7, 1, 1]))
+    >>> float(precision[1]), float(recall[7])
+    (0.5, 0.5)
+    """
+    correct = np.diag(matrix).astype(np.float64)
+    precision = correct / np.maximum(matrix.sum(axis=0), 1)
+    recall = correct / np.maximum(matrix.sum(axis=1), 1)
+    return precision, recall

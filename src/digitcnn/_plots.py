@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike
 
 from digitcnn._constants import IMAGE_SIZE, NUM_CLASSES
 from digitcnn._metrics import confusion_matrix
-from digitcnn._preprocess import preprocess_images, preprocess_labels
+from digitcnn._validation import check_scalar, preprocess_images, preprocess_labels
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -139,7 +139,7 @@ def plot_misclassified(
     Parameters
     ----------
     images : array_like
-        The images, in any shape :func:`preprocess_images` accepts.
+        The images, in any shape :func:`~digitcnn.preprocess_images` accepts.
     y_true, y_pred : array_like of int
         True and predicted labels, one per image.
     max_images : int, default 25
@@ -157,10 +157,9 @@ def plot_misclassified(
     ------
     ValueError, TypeError
         If the images or labels break the input contract, their lengths
-        differ, or ``max_images`` is not a positive integer.
+        differ, or ``max_images`` is not an integer of at least 1.
     """
-    if isinstance(max_images, bool) or not isinstance(max_images, int) or max_images < 1:
-        raise ValueError(f"max_images must be a positive integer; got {max_images!r}")
+    check_scalar(max_images, "max_images", int, min_val=1)
     x = preprocess_images(images)
     truth = preprocess_labels(y_true, len(x))
     predicted = preprocess_labels(y_pred, len(x))

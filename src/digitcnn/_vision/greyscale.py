@@ -1,19 +1,18 @@
-"""Reading images from files, Pillow images and arrays into greyscale floats."""
+"""Picture files, Pillow images and arrays to greyscale pixels in [0, 1]."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, UnidentifiedImageError
 
-__all__ = ["MAX_IMAGE_PIXELS", "MIN_IMAGE_SIDE", "ImageInput", "read_grey"]
+from digitcnn._types import ImageInput
+from digitcnn._validation import PICTURE_PIXELS, numeric_array, pixel_divisor
 
-ImageInput = Union[str, "os.PathLike[str]", Image.Image, NDArray[np.generic]]
-"""What the image functions accept: a file path, a Pillow image or a NumPy array."""
+__all__ = ["MAX_IMAGE_PIXELS", "MIN_IMAGE_SIDE", "read_grey"]
 
 MAX_IMAGE_PIXELS = 50_000_000
 """Largest image accepted, in pixels (a 7,000 x 7,000 photo); larger ones are refused."""
@@ -23,10 +22,6 @@ MIN_IMAGE_SIDE = 2
 
 _CHANNELS = (1, 2, 3, 4)  # grey, grey + alpha, RGB, RGBA
 _LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R 601, as Pillow's convert("L")
-
-
-def _describe(item: object) -> str:
-    return str(item) if isinstance(item, (str, os.PathLike)) else type(item).__name__
 
 
 def _open(path: Path) -> NDArray[np.float64]:
@@ -73,35 +68,6 @@ def _from_pillow(image: Image.Image, name: str) -> NDArray[np.float64]:
     return _from_array(np.asarray(image), name)
 
 
-def _scale(array: NDArray[np.generic], name: str) -> NDArray[np.float64]:
-    """Return ``array``'s values on [0, 1]: integers by their dtype's range, floats as they are."""
-    kind = array.dtype.kind  # by kind: NumPy counts timedelta64 among the integers
-    if kind == "b":
-        return array.astype(np.float64)
-    if kind in "iu":
-        if array.min() < 0:
-            raise ValueError(f"{name} has negative pixel values; integer images must be >= 0")
-        maximum = array.max()
-        if maximum > 65535:
-            raise ValueError(
-                f"{name} has integer values up to {maximum}; integer images must be on the "
-                "0-255 (8-bit) or 0-65535 (16-bit) scale"
-            )
-        return array.astype(np.float64) / (255.0 if maximum <= 255 else 65535.0)
-    if kind == "f":
-        values = array.astype(np.float64)
-        if not np.isfinite(values).all():
-            raise ValueError(f"{name} contains NaN or infinite values")
-        low, high = values.min(), values.max()
-        if low < 0 or high > 1:
-            raise ValueError(
-                f"{name} has float values in [{low:g}, {high:g}]; float images must be in "
-                "[0, 1] (pass integers for the 0-255 or 0-65535 scales)"
-            )
-        return values
-    raise TypeError(f"{name} has dtype {array.dtype}; expected integer, float or bool pixels")
-
-
 def _from_array(array: NDArray[np.generic], name: str) -> NDArray[np.float64]:
     if array.ndim == 3 and array.shape[-1] not in _CHANNELS:
         raise ValueError(
@@ -110,7 +76,9 @@ def _from_array(array: NDArray[np.generic], name: str) -> NDArray[np.float64]:
     if array.ndim not in (2, 3):
         raise ValueError(f"{name} has shape {array.shape}; expected (height, width[, channels])")
     _check_size(array.shape[1], array.shape[0], name)
-    values = _scale(array, name)
+    what = f"pixels of {name}"
+    checked = numeric_array(array, what, rule=PICTURE_PIXELS)  # may be 16-bit, or boolean
+    values = checked.astype(np.float64) / pixel_divisor(checked, what, rule=PICTURE_PIXELS)
     if values.ndim == 2:
         return values
     channels = values.shape[-1]
@@ -139,12 +107,7 @@ def read_grey(image: ImageInput) -> NDArray[np.float64]:
     Parameters
     ----------
     image : str, os.PathLike, PIL.Image.Image or numpy.ndarray
-        A path to an image file in any format Pillow reads; a Pillow image in
-        any mode (greyscale, RGB, RGBA, palette, 16-bit); or an array of shape
-        ``(height, width)`` or ``(height, width, channels)`` with 1-4 channels
-        last. Integer arrays are on the 0-255 scale, or 0-65535 when a value
-        exceeds 255; float arrays must be in [0, 1]. Colour becomes luminance;
-        transparent pixels become the background that contrasts with the ink.
+        A picture, as :func:`~digitcnn.to_mnist` accepts it.
 
     Returns
     -------
@@ -153,15 +116,8 @@ def read_grey(image: ImageInput) -> NDArray[np.float64]:
 
     Raises
     ------
-    FileNotFoundError
-        If a path does not exist.
-    ValueError
-        If the file is empty, not an image, truncated or corrupted; if the
-        image is smaller than 2x2 or larger than 50 million pixels; if an array
-        has the wrong shape or out-of-range values.
-    TypeError
-        If ``image`` is none of the accepted types, or an array of strings or
-        objects.
+    FileNotFoundError, ValueError, TypeError
+        If the picture cannot be read, as :func:`~digitcnn.to_mnist` says.
     """
     if isinstance(image, (str, os.PathLike)):
         return _open(Path(image))
@@ -171,5 +127,5 @@ def read_grey(image: ImageInput) -> NDArray[np.float64]:
     if isinstance(image, np.ndarray):
         return _from_array(image, "image array")
     raise TypeError(
-        f"image must be a file path, a PIL.Image.Image or a numpy array; got {_describe(image)}"
+        f"image must be a file path, a PIL.Image.Image or a numpy array; got {type(image).__name__}"
     )

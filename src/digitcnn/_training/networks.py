@@ -1,6 +1,6 @@
-"""The network architectures and their training schedules.
+"""The network architectures, their optimizer, and the compiled model that ``fit`` trains.
 
-Three architectures back the training recipes (see :mod:`digitcnn._recipes`):
+Three architectures back the training recipes (see ``recipes.py``):
 
 ``"standard"``
     A small VGG-style CNN chosen by measurement on a 2-core CPU (see
@@ -18,7 +18,8 @@ Three architectures back the training recipes (see :mod:`digitcnn._recipes`):
     followed by pooling, batch normalisation and ReLU; a dense layer of 64
     units with batch normalisation; and the softmax.
 ``"classic"``
-    The network of the TensorFlow beginner tutorials: one 3x3 convolution
+    The network of the classic community MNIST tutorials (not TensorFlow's
+    own beginner quickstart, which has no convolution): one 3x3 convolution
     with 28 filters, max-pooling, a dense layer of 128 units, dropout 0.2.
 
 Any of them can be preceded by random rotations, shifts and zooms, which act
@@ -28,42 +29,24 @@ between handwritten digits.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 import keras
-import tensorflow as tf
 from keras import layers
 
-from digitcnn._constants import IMAGE_SIZE, NUM_CLASSES
+from digitcnn._constants import INPUT_SHAPE, NUM_CLASSES
+from digitcnn._training.recipes import Recipe
+from digitcnn._types import Architecture, Schedule
+from digitcnn._validation import check_choice
 
-__all__ = [
-    "INPUT_SHAPE",
-    "Architecture",
-    "Schedule",
-    "build_model",
-    "build_optimizer",
-    "inference_function",
-]
-
-INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
-"""Shape of one model input: a single-channel 28x28 image with values in [0, 1]."""
-
-Architecture = Literal["standard", "small", "classic"]
-"""Names of the network architectures."""
-
-Schedule = Literal["warmup_cosine", "constant"]
-"""Names of the learning-rate schedules."""
+__all__ = ["build_model", "build_optimizer", "compiled_model"]
 
 _MAX_ROTATION = 10 / 360  # fraction of a full turn, as RandomRotation expects
 _MAX_SHIFT = 0.1  # fraction of the image size
 _MAX_ZOOM = 0.1
 _BN_MOMENTUM = 0.9  # faster than Keras's 0.99, so that short trainings get usable statistics
 _WARMUP_FRACTION = 0.1
-
-Predictor = Any  # a tf.function; TensorFlow ships no type hints for it
-_PREDICTORS: weakref.WeakKeyDictionary[keras.Model, Predictor] = weakref.WeakKeyDictionary()
 
 
 def _pool_norm_relu(x: Any, name: str) -> Any:
@@ -141,9 +124,7 @@ def build_model(architecture: Architecture = "standard", *, augment: bool = True
     ValueError
         If ``architecture`` is not one of the names above.
     """
-    features = _FEATURES.get(architecture)
-    if features is None:
-        raise ValueError(f"architecture must be one of {sorted(_FEATURES)}; got {architecture!r}")
+    features = _FEATURES[check_choice(architecture, "architecture", sorted(_FEATURES))]
     inputs = keras.Input(shape=INPUT_SHAPE, name="image")
     x = features(_augment(inputs) if augment else inputs)
     outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="digit")(x)
@@ -183,32 +164,28 @@ def build_optimizer(
     return keras.optimizers.Adam(learning_rate=cosine)
 
 
-def inference_function(model: keras.Model) -> Predictor:
-    """Return ``model``'s forward pass in inference mode as a compiled TensorFlow function.
-
-    Calling a Keras model eagerly, or through :meth:`keras.Model.predict`, pays
-    a fixed overhead of milliseconds per call; a :func:`tf.function` with a
-    fixed input signature is traced once per model and then runs as one graph.
-    The function is cached for as long as the model lives.
+def compiled_model(recipe: Recipe, total_steps: int, **compile_options: Any) -> keras.Model:
+    """Build the recipe's network and compile it for training, as ``fit`` does.
 
     Parameters
     ----------
-    model : keras.Model
-        A model built by :func:`build_model` (or loaded from a file).
+    recipe : Recipe
+        The architecture, augmentation, learning rate and schedule.
+    total_steps : int
+        The number of optimisation steps of the whole training, for the schedule.
+    **compile_options
+        More arguments for :meth:`keras.Model.compile`, such as ``jit_compile``.
 
     Returns
     -------
-    callable
-        Maps a float32 array of shape ``(n, 28, 28, 1)`` to a tensor of shape
-        ``(n, 10)``.
+    keras.Model
+        A new network with a fresh optimizer, the loss and the accuracy metric.
     """
-    predictor = _PREDICTORS.get(model)
-    if predictor is None:
-        signature = [tf.TensorSpec(shape=(None, *INPUT_SHAPE), dtype=tf.float32)]
-
-        def forward(images: Any) -> Any:
-            return model(images, training=False)
-
-        predictor = tf.function(forward, input_signature=signature)
-        _PREDICTORS[model] = predictor
-    return predictor
+    model = build_model(recipe.architecture, augment=recipe.augment)
+    model.compile(
+        optimizer=build_optimizer(recipe.learning_rate, total_steps, schedule=recipe.schedule),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        **compile_options,
+    )
+    return model

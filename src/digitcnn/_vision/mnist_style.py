@@ -22,7 +22,8 @@ from skimage.morphology import disk, skeletonize
 
 from digitcnn._constants import IMAGE_SIZE
 from digitcnn._exceptions import EmptyImageError
-from digitcnn._images import ImageInput, read_grey
+from digitcnn._types import ImageInput
+from digitcnn._vision.greyscale import read_grey
 
 __all__ = ["BOX_SIZE", "frame_digit", "ink_map", "to_mnist"]
 
@@ -144,23 +145,33 @@ def to_mnist(image: ImageInput) -> NDArray[np.float32]:
     Parameters
     ----------
     image : str, os.PathLike, PIL.Image.Image or numpy.ndarray
-        A path to an image file, a Pillow image in any mode, or an array of
-        shape ``(height, width)`` or ``(height, width, channels)``; see
-        :func:`read_grey` for the accepted modes and value ranges.
+        A path to an image file in any format Pillow reads; a Pillow image in
+        any mode (greyscale, RGB, RGBA, palette, 16-bit); or an array of shape
+        ``(height, width)`` or ``(height, width, channels)`` with 1-4 channels
+        last. Integer arrays are on the 0-255 scale, or 0-65535 when a value
+        exceeds 255; float arrays must be in [0, 1]. Colour becomes luminance;
+        transparent pixels become the background that contrasts with the ink.
 
     Returns
     -------
     numpy.ndarray of float32
         Shape ``(28, 28)``, values in [0, 1]: a light digit on black, its
         longer side 20 pixels, its centre of mass at the centre; ready for
-        :meth:`DigitClassifier.predict`.
+        :meth:`DigitClassifier.predict <digitcnn.DigitClassifier.predict>`.
 
     Raises
     ------
     EmptyImageError
         If the image has no ink (a blank page, a uniform array).
-    FileNotFoundError, ValueError, TypeError
-        If the image cannot be read; see :func:`read_grey`.
+    FileNotFoundError
+        If a path does not exist.
+    ValueError
+        If the file is empty, not an image, truncated or corrupted; if the
+        image is smaller than 2x2 or larger than 50 million pixels; if an array
+        has the wrong shape or out-of-range values.
+    TypeError
+        If ``image`` is none of the accepted types, or an array of strings or
+        objects.
 
     Examples
     --------

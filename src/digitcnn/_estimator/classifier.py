@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import importlib.resources
 import os
 from collections.abc import Sequence
@@ -16,22 +15,24 @@ import tensorflow as tf
 from numpy.typing import ArrayLike
 from typing_extensions import Self
 
-from digitcnn._base import BatchPredictor, ParamsMixin
-from digitcnn._checkpoint import TrainingCheckpoint
-from digitcnn._constants import IMAGE_SIZE, MAX_PIXEL, NUM_CLASSES
-from digitcnn._exceptions import NotFittedError
-from digitcnn._export import ExportFormat, export_model
-from digitcnn._inputs import invalid_element, training_data
-from digitcnn._model import INPUT_SHAPE, build_model, build_optimizer, inference_function
-from digitcnn._reading import ImageReadingMixin
-from digitcnn._recipes import DEFAULT_RECIPE, Recipe, check_int, resolve_recipe
-from digitcnn._saving import FORMAT_NAME, FORMAT_VERSION, read_model, write_model
+from digitcnn._constants import NUM_CLASSES
+from digitcnn._estimator.base import BaseDigitClassifier, BatchForward
+from digitcnn._estimator.params import ParamsMixin
+from digitcnn._forward import compiled_forward
+from digitcnn._io.export import export_model
+from digitcnn._io.model_file import read_model, write_model
+from digitcnn._training.checkpoint import TrainingCheckpoint
+from digitcnn._training.networks import compiled_model
+from digitcnn._training.pipeline import invalid_element, training_data
+from digitcnn._training.recipes import DEFAULT_RECIPE, Recipe, resolve_recipe
+from digitcnn._types import ExportFormat
+from digitcnn._validation import check_choice, check_scalar
 from digitcnn._version import __version__
 
 __all__ = ["DigitClassifier"]
 
 
-class DigitClassifier(ParamsMixin, ImageReadingMixin):
+class DigitClassifier(ParamsMixin, BaseDigitClassifier):
     """Handwritten digit classifier: a Keras CNN behind a scikit-learn-style API.
 
     Hyperparameters are stored unchanged by the constructor and checked by
@@ -44,7 +45,9 @@ class DigitClassifier(ParamsMixin, ImageReadingMixin):
         The network and training settings to start from (see
         :data:`~digitcnn.RECIPES`): ``"accurate"`` reaches over 99.5% on the MNIST
         test set in 7 to 11 minutes on 2 CPU cores; ``"fast"`` reaches 99% in
-        seconds; ``"classic"`` is the TensorFlow beginner tutorial's CNN.
+        seconds; ``"classic"`` is the network of the classic community
+        tutorials (one 28-filter 3x3 convolution, max-pooling, dense 128,
+        dropout 0.2), for comparison.
     epochs : int, optional
         Number of passes over the training images; default: the recipe's.
     batch_size : int, optional
@@ -129,10 +132,8 @@ class DigitClassifier(ParamsMixin, ImageReadingMixin):
 
     def _resolve_recipe(self) -> Recipe:
         """Check the hyperparameters and return the recipe with the explicit ones applied."""
-        if self.seed is not None:
-            check_int("seed", self.seed, 0)
-        if self.verbose not in (0, 1, 2) or isinstance(self.verbose, bool):
-            raise ValueError(f"verbose must be 0, 1 or 2; got {self.verbose!r}")
+        check_scalar(self.seed, "seed", int, min_val=0, allow_none=True)
+        check_choice(self.verbose, "verbose", [0, 1, 2])
         return resolve_recipe(
             self.recipe,
             epochs=self.epochs,
@@ -219,13 +220,7 @@ class DigitClassifier(ParamsMixin, ImageReadingMixin):
 
         if self.seed is not None:
             keras.utils.set_random_seed(int(self.seed))
-        model = build_model(recipe.architecture, augment=recipe.augment)
-        total_steps = recipe.epochs * data.steps(recipe.batch_size)
-        model.compile(
-            optimizer=build_optimizer(recipe.learning_rate, total_steps, schedule=recipe.schedule),
-            loss="sparse_categorical_crossentropy",
-            metrics=["accuracy"],
-        )
+        model = compiled_model(recipe, total_steps=recipe.epochs * data.steps(recipe.batch_size))
         try:
             history = model.fit(
                 **data.fit_arguments,
@@ -250,44 +245,19 @@ class DigitClassifier(ParamsMixin, ImageReadingMixin):
 
     # -- inference -------------------------------------------------------------
 
-    def _fitted_model(self) -> keras.Model:
-        model = getattr(self, "model_", None)
-        if model is None:
-            raise NotFittedError(
-                f"this {type(self).__name__} is not fitted yet: call fit(x, y) first, "
-                f"or {type(self).__name__}.load(path)"
-            )
-        return model
+    def __sklearn_is_fitted__(self) -> bool:
+        """Return whether the classifier has a network: fitted, loaded or pretrained.
 
-    def _batch_predictor(self) -> BatchPredictor:
-        forward = inference_function(self._fitted_model())
+        This is scikit-learn's protocol, which
+        :func:`sklearn.utils.validation.check_is_fitted` calls.
+        """
+        return hasattr(self, "model_")
+
+    def _batch_forward(self) -> BatchForward:
+        forward = compiled_forward(self.model_)
         return lambda batch: forward(batch).numpy()
 
     # -- persistence -----------------------------------------------------------
-
-    def _metadata(self) -> dict[str, Any]:
-        import tensorflow as tf
-
-        return {
-            "format": FORMAT_NAME,
-            "format_version": FORMAT_VERSION,
-            "digitcnn_version": __version__,
-            "keras_version": keras.__version__,
-            "tensorflow_version": tf.__version__,
-            "saved_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
-            "params": self.get_params(),
-            "recipe": dataclasses.asdict(self.recipe_),
-            "preprocessing": {
-                "input_shape": list(INPUT_SHAPE),
-                "input_dtype": "float32",
-                "input_range": [0.0, 1.0],
-                "integer_images_divided_by": MAX_PIXEL,
-                "image_size": IMAGE_SIZE,
-            },
-            "classes": self.classes_.tolist(),
-            "history": self.history_,
-            "final_metrics": {key: values[-1] for key, values in self.history_.items()},
-        }
 
     def save(self, path: os.PathLike[str] | str) -> None:
         """Save the fitted classifier to one ``.keras`` file, atomically.
@@ -312,7 +282,15 @@ class DigitClassifier(ParamsMixin, ImageReadingMixin):
         FileNotFoundError
             If the folder of ``path`` does not exist.
         """
-        write_model(self._fitted_model(), path, self._metadata())
+        self._check_fitted()
+        write_model(
+            path,
+            self.model_,
+            params=self.get_params(),
+            recipe=self.recipe_,
+            history=self.history_,
+            classes=self.classes_,
+        )
 
     def export(
         self,
@@ -359,8 +337,9 @@ class DigitClassifier(ParamsMixin, ImageReadingMixin):
         FileNotFoundError
             If the folder of ``path`` does not exist.
         """
+        self._check_fitted()
         return export_model(
-            self._fitted_model(),
+            self.model_,
             path,
             format=format,
             quantize=quantize,
@@ -368,7 +347,7 @@ class DigitClassifier(ParamsMixin, ImageReadingMixin):
         )
 
     @classmethod
-    def pretrained(cls) -> DigitClassifier:
+    def pretrained(cls) -> Self:
         """Load the model that ships with digitcnn, offline.
 
         It was trained by the default (``"accurate"``) recipe with seed 0 on
@@ -387,7 +366,7 @@ class DigitClassifier(ParamsMixin, ImageReadingMixin):
             return cls.load(path)
 
     @classmethod
-    def load(cls, path: os.PathLike[str] | str) -> DigitClassifier:
+    def load(cls, path: os.PathLike[str] | str) -> Self:
         """Load a classifier saved by :meth:`save`.
 
         Keras's safe mode stays on: nothing in the file can run code.
@@ -401,7 +380,9 @@ class DigitClassifier(ParamsMixin, ImageReadingMixin):
         Returns
         -------
         DigitClassifier
-            A fitted classifier with the saved hyperparameters and history.
+            A fitted classifier with the saved hyperparameters, history and
+            ``recipe_``: the recipe as it was when the network was trained,
+            even if a later release retuned the recipe of that name.
 
         Raises
         ------
@@ -411,24 +392,17 @@ class DigitClassifier(ParamsMixin, ImageReadingMixin):
             If the file is not a digitcnn model, comes from an incompatible
             version, or is corrupted.
         """
-        model, metadata = read_model(path)
-        params = metadata.get("params", {})
-        unknown = set(params) - set(cls._param_defaults())
+        saved = read_model(path)
+        unknown = set(saved.params) - set(cls._param_defaults())
         if unknown:
             raise ValueError(
                 f"{path} has hyperparameters {sorted(unknown)} unknown to digitcnn {__version__}"
             )
-        if tuple(model.input_shape[1:]) != INPUT_SHAPE or model.output_shape[1:] != (NUM_CLASSES,):
-            raise ValueError(
-                f"{path} holds a model mapping {model.input_shape} to {model.output_shape}; "
-                f"expected (None, {IMAGE_SIZE}, {IMAGE_SIZE}, 1) to (None, {NUM_CLASSES})"
-            )
-        classifier = cls(**params)
-        try:
-            classifier.recipe_ = classifier._resolve_recipe()
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"{path} has invalid hyperparameters: {error}") from None
-        classifier.model_ = model
-        classifier.history_ = metadata.get("history", {})
-        classifier.classes_ = np.arange(NUM_CLASSES, dtype=np.int64)
+        # Stored unchanged, as by the constructor: they are checked when the
+        # classifier is fitted again, and recipe_ says what this network was trained with.
+        classifier = cls(**saved.params)
+        classifier.recipe_ = saved.recipe  # as trained, even if the recipe was retuned since
+        classifier.model_ = saved.model
+        classifier.history_ = saved.history
+        classifier.classes_ = saved.classes
         return classifier

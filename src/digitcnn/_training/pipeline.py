@@ -1,6 +1,6 @@
 """What ``fit`` trains on: arrays in memory, or a :class:`tf.data.Dataset` that streams.
 
-Arrays go through the input contract (:mod:`digitcnn._preprocess`). A
+Arrays go through the input contract (``_validation.py``). A
 dataset's elements are checked against the same contract: their structure
 and dtypes before training starts, each value as it streams (an assertion in
 the pipeline, whose failure :func:`invalid_element` turns into a
@@ -17,20 +17,23 @@ from typing import Any
 import tensorflow as tf
 from numpy.typing import ArrayLike
 
-from digitcnn._constants import IMAGE_SIZE, MAX_PIXEL, N_PIXELS, NUM_CLASSES
-from digitcnn._model import INPUT_SHAPE
-from digitcnn._preprocess import preprocess_images, preprocess_labels
+from digitcnn._constants import INPUT_SHAPE, MAX_PIXEL, NUM_CLASSES
+from digitcnn._validation import (
+    DATASET_ELEMENT_RULE,
+    SINGLE_IMAGE_SHAPES,
+    preprocess_images,
+    preprocess_labels,
+)
 
 __all__ = ["SHUFFLE_BUFFER", "TrainingData", "invalid_element", "training_data"]
 
 SHUFFLE_BUFFER = 10_000
 """Elements that shuffling keeps in memory: enough to mix MNIST-sized data well."""
 
-_IMAGE_SHAPES = ((IMAGE_SIZE, IMAGE_SIZE), (*INPUT_SHAPE,), (N_PIXELS,))
-_INVALID = "digitcnn: invalid dataset element"
+_INVALID = "digitcnn: invalid dataset element"  # marks our assertions among TensorFlow's errors
 
 
-def _describe(spec: Any) -> str:
+def _spec_text(spec: Any) -> str:
     return f"{spec!r}".replace("TensorSpec", "")
 
 
@@ -53,14 +56,14 @@ def _dataset_size(dataset: tf.data.Dataset, what: str) -> int:
     ):
         raise TypeError(
             f"{what} must yield (image, label) pairs of tensors, one image per element; "
-            f"got elements {_describe(spec)}"
+            f"got elements {_spec_text(spec)}"
         )
     image, label = spec
     for name, part in (("images", image), ("labels", label)):
         if not (part.dtype.is_integer or part.dtype.is_floating) or part.dtype == tf.bool:
             raise TypeError(f"{what}'s {name} must be integers or floats; got {part.dtype.name}")
-    shapes = ", ".join(str(s) for s in _IMAGE_SHAPES)
-    if tuple(image.shape) not in _IMAGE_SHAPES:
+    shapes = ", ".join(str(s) for s in SINGLE_IMAGE_SHAPES)
+    if tuple(image.shape) not in SINGLE_IMAGE_SHAPES:
         raise ValueError(
             f"{what}'s images must have shape {shapes}, one image per element "
             f"(unbatched); got {tuple(image.shape)}"
@@ -80,7 +83,12 @@ def _dataset_size(dataset: tf.data.Dataset, what: str) -> int:
 
 
 def _prepare(image: tf.Tensor, label: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-    """Check one element's values and convert it to the model's input."""
+    """Check one element's values and convert it to the model's input.
+
+    The pixel and label rule of ``_validation.py`` (``DATASET_ELEMENT_RULE``),
+    said again in TensorFlow's terms because it runs in the graph as the
+    elements stream.
+    """
     image = tf.reshape(image, INPUT_SHAPE)
     if image.dtype.is_integer:
         checks = [
@@ -124,10 +132,7 @@ def _pipeline(
 def invalid_element(error: Exception) -> ValueError | None:
     """Return a clear ``ValueError`` if ``error`` is a failed element check, else None."""
     if isinstance(error, tf.errors.InvalidArgumentError) and _INVALID in str(error):
-        return ValueError(
-            "the dataset holds an invalid element: images must be integers 0-255 or "
-            "floats in [0, 1] (finite), labels whole numbers 0-9"
-        )
+        return ValueError(f"the dataset holds an invalid element: {DATASET_ELEMENT_RULE}")
     return None
 
 
@@ -198,7 +203,7 @@ def training_data(
             )
         size = _dataset_size(x, "x")
         pipeline = _pipeline(x, batch_size, shuffle=True, seed=seed)
-        spec: str | None = _describe(x.element_spec)
+        spec: str | None = _spec_text(x.element_spec)
         arguments: dict[str, Any] = {"x": pipeline, "shuffle": False}  # shuffled above
     else:
         images = preprocess_images(x)

@@ -11,18 +11,15 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from digitcnn._constants import IMAGE_SIZE, NUM_CLASSES
+from digitcnn._constants import IMAGE_SIZE
 from digitcnn._exceptions import DataUnavailableError
+from digitcnn._types import MNISTSplits
+from digitcnn._validation import check_labels
 
-__all__ = ["DATA_ENV_VAR", "MNISTSplits", "load_mnist", "read_idx"]
+__all__ = ["DATA_ENV_VAR", "load_mnist", "read_idx"]
 
 DATA_ENV_VAR = "DIGITCNN_DATA"
 """Environment variable naming the MNIST folder or ``.npz`` file used when no path is given."""
-
-MNISTSplits = tuple[
-    tuple[NDArray[np.uint8], NDArray[np.uint8]], tuple[NDArray[np.uint8], NDArray[np.uint8]]
-]
-"""``((x_train, y_train), (x_test, y_test))``, as returned by :func:`load_mnist`."""
 
 _IDX_UBYTE = 0x08
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -120,24 +117,23 @@ def read_idx(path: os.PathLike[str] | str) -> NDArray[np.uint8]:
 def _check_split(
     images: NDArray[np.generic], labels: NDArray[np.generic], source: str
 ) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
-    """Check that ``images`` and ``labels`` form a valid MNIST split."""
+    """Check that ``images`` and ``labels`` form a valid MNIST split.
+
+    The labels follow the input contract; beyond it, MNIST's own format holds
+    bytes, so both arrays must be uint8 (the contract also takes other dtypes).
+    """
     expected = (IMAGE_SIZE, IMAGE_SIZE)
     if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != expected:
         raise ValueError(
             f"{source}: images must be uint8 of shape (n, {IMAGE_SIZE}, {IMAGE_SIZE}); "
             f"got {images.dtype} of shape {images.shape}"
         )
-    if labels.dtype != np.uint8 or labels.ndim != 1:
-        raise ValueError(
-            f"{source}: labels must be uint8 of shape (n,); got {labels.dtype} "
-            f"of shape {labels.shape}"
-        )
-    if len(images) != len(labels):
-        raise ValueError(f"{source}: {len(images)} images but {len(labels)} labels")
-    if labels.size and int(labels.max()) >= NUM_CLASSES:
-        raise ValueError(
-            f"{source}: labels must be digits 0-{NUM_CLASSES - 1}; found {int(labels.max())}"
-        )
+    if labels.dtype != np.uint8:
+        raise ValueError(f"{source}: labels must be uint8; got {labels.dtype}")
+    try:
+        check_labels(labels, n_images=len(images))
+    except ValueError as error:
+        raise ValueError(f"{source}: {error}") from None
     return images.astype(np.uint8, copy=False), labels.astype(np.uint8, copy=False)
 
 

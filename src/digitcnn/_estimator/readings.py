@@ -1,0 +1,181 @@
+"""What was read from pictures, and the loops that read it with a classifier's probabilities."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import os
+from collections.abc import Callable, Iterable, Iterator
+from typing import Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from digitcnn._constants import PREDICT_BATCH_SIZE
+from digitcnn._exceptions import EmptyImageError
+from digitcnn._types import ImageInput
+from digitcnn._vision.greyscale import read_grey
+from digitcnn._vision.mnist_style import frame_digit, ink_map, to_mnist
+from digitcnn._vision.segmentation import split_digits
+
+__all__ = ["UNREAD", "DigitString", "ImageReading", "Status", "read_number", "read_pictures"]
+
+UNREAD = -1
+"""The label given to an image that has no answer: unreadable, empty or unsure."""
+
+Status = Literal["ok", "unsure", "empty", "error"]
+"""The outcome of reading one picture."""
+
+ProbabilityFunction = Callable[[ArrayLike], NDArray[np.float32]]
+"""A classifier's ``predict_proba``: 28x28 images to their ``(n, 10)`` probabilities."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageReading:
+    """What was read from one image.
+
+    Attributes
+    ----------
+    source : str
+        The file path, or ``"item <i>"`` for an image passed in memory.
+    status : {"ok", "unsure", "empty", "error"}
+        ``"ok"``: a confident answer; ``"unsure"``: the best guess is below
+        the confidence threshold; ``"empty"``: the image has no ink;
+        ``"error"``: the image could not be read (see :attr:`error`).
+    label : int
+        The digit, or :data:`UNREAD` (-1) unless the status is ``"ok"``.
+    confidence : float
+        The probability of the most likely digit; NaN when nothing was classified.
+    probabilities : numpy.ndarray of float32 or None
+        The ten digit probabilities; ``None`` when nothing was classified.
+    error : str or None
+        Why the image could not be read, for the status ``"error"``.
+    """
+
+    source: str
+    status: Status
+    label: int
+    confidence: float
+    probabilities: NDArray[np.float32] | None = None
+    error: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class DigitString:
+    """A number read from one image by :meth:`~digitcnn.DigitClassifier.read_digits`.
+
+    Attributes
+    ----------
+    text : str
+        The digits left to right; ``"?"`` stands for a digit below the
+        confidence threshold. Empty when the image has no ink.
+    digits : tuple of int
+        Each digit's label, :data:`UNREAD` (-1) for the unsure ones.
+    confidences : tuple of float
+        The probability of each digit's most likely label.
+    boxes : tuple of tuple of int
+        Each digit's bounding box in the image, ``(top, left, bottom, right)``
+        with the bottom and right edges exclusive.
+    """
+
+    text: str
+    digits: tuple[int, ...]
+    confidences: tuple[float, ...]
+    boxes: tuple[tuple[int, int, int, int], ...]
+
+
+def _source(item: object, index: int) -> str:
+    return os.fspath(item) if isinstance(item, (str, os.PathLike)) else f"item {index}"
+
+
+def read_pictures(
+    predict_proba: ProbabilityFunction,
+    images: Iterable[ImageInput],
+    threshold: float,
+    *,
+    strict: bool,
+) -> Iterator[ImageReading]:
+    """Yield the reading of each picture, normalising and predicting a batch at a time.
+
+    Parameters
+    ----------
+    predict_proba : callable
+        The classifier's probabilities of 28x28 images.
+    images : iterable of pictures
+        As :meth:`DigitClassifier.read_images` takes them.
+    threshold : float
+        Answers below this probability are ``"unsure"``.
+    strict : bool
+        Raise the first picture's error instead of reporting it.
+    """
+    numbered = enumerate(images)
+    while batch := list(itertools.islice(numbered, PREDICT_BATCH_SIZE)):
+        frames: list[NDArray[np.float32]] = []
+        readings: list[ImageReading | None] = []
+        for index, item in batch:
+            try:
+                frames.append(to_mnist(item))
+                readings.append(None)
+            except EmptyImageError:
+                readings.append(ImageReading(_source(item, index), "empty", UNREAD, float("nan")))
+            except (OSError, ValueError, TypeError) as error:
+                if strict:
+                    raise
+                readings.append(
+                    ImageReading(
+                        _source(item, index), "error", UNREAD, float("nan"), error=str(error)
+                    )
+                )
+        probabilities: Iterator[NDArray[np.float32]] = iter(
+            predict_proba(np.stack(frames)) if frames else ()
+        )
+        for (index, item), reading in zip(batch, readings, strict=True):
+            if reading is not None:
+                yield reading
+                continue
+            proba = next(probabilities)
+            label, confidence = int(proba.argmax()), float(proba.max())
+            status: Status = "ok" if confidence >= threshold else "unsure"
+            yield ImageReading(
+                _source(item, index),
+                status,
+                label if status == "ok" else UNREAD,
+                confidence,
+                proba,
+            )
+
+
+def read_number(
+    predict_proba: ProbabilityFunction, image: ImageInput, threshold: float
+) -> DigitString:
+    """Return the number written in ``image``, a digit per piece of ink, left to right.
+
+    Parameters
+    ----------
+    predict_proba : callable
+        The classifier's probabilities of 28x28 images.
+    image : picture
+        As :meth:`DigitClassifier.read_digits` takes it.
+    threshold : float
+        Digits below this probability are ``"?"``.
+    """
+    try:
+        ink = ink_map(read_grey(image))
+    except EmptyImageError:
+        return DigitString("", (), (), ())
+    pieces = split_digits(ink)
+    frames = np.stack(
+        [frame_digit(np.where(mask, ink[rows, cols], 0.0)) for rows, cols, mask in pieces]
+    )
+    proba = predict_proba(frames)
+    confidences = tuple(float(p) for p in proba.max(axis=1))
+    digits = tuple(
+        int(label) if confidence >= threshold else UNREAD
+        for label, confidence in zip(proba.argmax(axis=1), confidences, strict=True)
+    )
+    return DigitString(
+        text="".join("?" if d == UNREAD else str(d) for d in digits),
+        digits=digits,
+        confidences=confidences,
+        boxes=tuple((int(r.start), int(c.start), int(r.stop), int(c.stop)) for r, c, _ in pieces),
+    )
