@@ -6,6 +6,7 @@ from conftest import Split, number, on_paper
 from PIL import Image
 
 from digitcnn import UNREAD, DigitClassifier, NotFittedError
+from digitcnn._estimator.readings import read_ink
 
 
 @pytest.fixture(scope="module")
@@ -120,3 +121,8 @@ def test_reading_before_fit_raises() -> None:
         DigitClassifier().predict_images([blank])
     with pytest.raises(NotFittedError, match="not fitted"):
         DigitClassifier().read_digits(blank)
+
+
+def test_reading_ink_without_any_gives_an_empty_number(fitted: DigitClassifier) -> None:
+    result = read_ink(fitted.predict_proba, np.zeros((40, 90)), 0.0)
+    assert (result.text, result.digits, result.boxes) == ("", (), ())

@@ -18,7 +18,15 @@ from digitcnn._vision.greyscale import read_grey
 from digitcnn._vision.mnist_style import frame_digit, ink_map, to_mnist
 from digitcnn._vision.segmentation import split_digits
 
-__all__ = ["UNREAD", "DigitString", "ImageReading", "Status", "read_number", "read_pictures"]
+__all__ = [
+    "UNREAD",
+    "DigitString",
+    "ImageReading",
+    "Status",
+    "read_ink",
+    "read_number",
+    "read_pictures",
+]
 
 UNREAD = -1
 """The label given to an image that has no answer: unreadable, empty or unsure."""
@@ -163,7 +171,20 @@ def read_number(
         ink = ink_map(read_grey(image))
     except EmptyImageError:
         return DigitString("", (), (), ())
+    return read_ink(predict_proba, ink, threshold)
+
+
+def read_ink(
+    predict_proba: ProbabilityFunction, ink: NDArray[np.float64], threshold: float
+) -> DigitString:
+    """Return the number in ``ink`` (light strokes on zero, as ``ink_map`` makes it).
+
+    This is :func:`read_number` after the ink was found, for ink found another
+    way (the number benchmark's removal of ruled lines).
+    """
     pieces = split_digits(ink)
+    if not pieces:
+        return DigitString("", (), (), ())
     frames = np.stack(
         [frame_digit(np.where(mask, ink[rows, cols], 0.0)) for rows, cols, mask in pieces]
     )

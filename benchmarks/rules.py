@@ -1,0 +1,643 @@
+"""Removing the lines of the paper from a picture of handwriting, keeping the ink.
+
+Notebook rules, margin lines, squared grids and the walls of a form's boxes
+are long, thin and straight; pen strokes are not. The picture becomes ink
+darkness relative to the paper around it (so uneven lighting and tinted
+paper drop out). The page's small tilt is measured from projection
+profiles; each column (for horizontal lines) or row (for vertical ones) is
+shifted by whole pixels so that lines run straight, and a line is a ridge,
+darker than the paper beside it, that survives an opening with a long
+footprint. A horizontal line spans most of the picture (or runs edge to
+edge), or is the top or bottom of a row of boxes (a pair of lines that
+start and stop together), or is dashed (the tops and bottoms of boxes that
+stand apart: collinear pieces that together span much of the picture). A
+line must also be a thin line on clear paper along much of its length (a
+row of touching digits is not) and straight. A vertical line must be as
+thin as the horizontal ones and either span the picture or be a box's
+wall: as dark as the horizontal lines, from one to another, and with a
+twin.
+
+Each line's own darkness is measured along it with a low percentile that
+crossing strokes miss, and taken out of its pixels, so a dark stroke
+crossing a pale rule keeps its contrast; where a stroke crosses a dark line
+(a box wall) the gap is filled from the ink on both sides. Colour helps
+too: pale blue rules and red margins are strongly tinted for how dark they
+are, pens are not, and such tinted pixels are weighted down.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+from scipy import ndimage
+from skimage.filters import threshold_otsu
+
+from digitcnn._vision.mnist_style import ink_map
+
+__all__ = ["clean_paper", "find_comb_boxes", "remove_rules"]
+
+Float = NDArray[np.float64]
+Picture = NDArray[np.generic] | Image.Image
+"""A picture as :func:`remove_rules` takes it."""
+
+_LUMA = np.array([0.299, 0.587, 0.114])
+_MAX_TILT = 4.0  # degrees of page rotation searched
+_ACROSS = 0.6  # horizontal lines span this fraction of the picture's width
+_DOWN = 0.6  # vertical lines this fraction of its height (or of the rules' span)
+_EDGE = 0.2  # or, if it runs edge to edge (a tilted line may leave by the top), this fraction
+_SEGMENT = 0.12  # pieces of a dashed horizontal line are at least this fraction of the width
+_DASHED = 0.45  # and together span this fraction of it
+_TINT = (1.2, 0.2)  # chroma/darkness above 1.2 is a pale ruling's tint; pens are below 1.0
+_SMOOTH = 15  # pixels averaged along a line before looking for it
+_SIDE = 6  # a line is darker than the paper this many pixels either side of it
+_BRIDGE = 9  # breaks this long in a faint line are bridged
+_LOCAL = 41  # pixels along a line over which its darkness is taken
+_CORE = 0.2  # a line's pixels are those at least this fraction of its peak darkness
+_SUPPORT = 0.4  # a line is a thin dark line on paper along this much of its length at least
+_THIN = 5  # with no horizontal lines to compare with, a vertical line is this thin (pixels)
+_WOBBLE = 0.6  # a drawn line's centre strays less than this from straight (pixels); strokes more
+
+
+class _Lines(NamedTuple):
+    """The lines found in a picture, in the picture's frame."""
+
+    darkness: Float  # the ink's darkness relative to the paper, in [0, 1]
+    weight: Float  # 0 for pixels tinted like a ruling, 1 for pen colours
+    across: NDArray[np.bool_]  # pixels of horizontal lines
+    down: NDArray[np.bool_]  # pixels of vertical lines
+    value: Float  # the darkness of the line through each line pixel
+    thickness: float  # of the horizontal lines, in pixels
+    rows: list[float]  # where each horizontal line crosses the middle column
+    walls: list[tuple[float, int, int]]  # each vertical line: its column halfway along, top, bottom
+    height: int  # of the picture
+
+
+def _as_rgb(picture: Picture) -> Float:
+    """Return ``picture`` as dark-on-light RGB floats in [0, 1], shape (h, w, 3)."""
+    if isinstance(picture, Image.Image):
+        picture = np.asarray(picture.convert("RGB"))
+    array = np.asarray(picture)
+    rgb = array.astype(np.float64) / (255.0 if array.dtype.kind in "ui" else 1.0)
+    if rgb.ndim == 2:
+        rgb = np.repeat(rgb[..., None], 3, axis=2)
+    rgb = rgb[..., :3]
+    if np.median(rgb @ _LUMA) < 0.5:  # light ink on a dark ground
+        rgb = 1.0 - rgb
+    return np.clip(rgb, 0.0, 1.0)
+
+
+def _absorbance(rgb: Float) -> tuple[Float, Float]:
+    """Return each pixel's darkness relative to the paper around it, and its ink weight."""
+    size = max(9, round(min(rgb.shape[:2]) / 5))
+    paper = np.stack(
+        [
+            ndimage.uniform_filter(ndimage.grey_closing(rgb[..., k], size=size), size)
+            for k in range(3)
+        ],
+        axis=-1,
+    )
+    absorbed = np.clip(1.0 - rgb / np.maximum(paper, 1e-3), 0.0, 1.0)
+    darkness = absorbed @ _LUMA
+    smooth = ndimage.uniform_filter(absorbed, size=(3, 3, 1))
+    tint = (smooth.max(axis=-1) - smooth.min(axis=-1)) / np.maximum(smooth @ _LUMA, 1e-3)
+    weight = np.clip((_TINT[0] - tint) / _TINT[1], 0.0, 1.0)
+    return darkness, weight
+
+
+def _slope(darkness: Float, threshold: float) -> float:
+    """Return the page's tilt as a slope: horizontal lines run along row = r0 + slope * col."""
+    rows, cols = np.nonzero(darkness > threshold)
+    if rows.size < 10:
+        return 0.0
+    step = max(1, rows.size // 100_000)
+    rows, cols = rows[::step], cols[::step]
+    reach = int(sum(darkness.shape) * np.tan(np.radians(_MAX_TILT))) + 2
+
+    def sharpness(slope: float) -> float:
+        # every dark pixel counts alike, so a long thin line outweighs a bold digit
+        across = np.bincount(np.round(rows - cols * slope).astype(int) + reach)
+        down = np.bincount(np.round(cols + rows * slope).astype(int) + reach)
+        return float((across.astype(np.float64) ** 2).sum() + (down.astype(np.float64) ** 2).sum())
+
+    degrees = np.arange(-_MAX_TILT, _MAX_TILT + 1e-9, 0.25)
+    best = degrees[np.argmax([sharpness(np.tan(np.radians(d))) for d in degrees])]
+    finer = np.arange(best - 0.25, best + 0.25 + 1e-9, 0.05)
+    return float(
+        np.tan(np.radians(finer[np.argmax([sharpness(np.tan(np.radians(d))) for d in finer])]))
+    )
+
+
+def _straighten(image: Float, offsets: NDArray[np.int_], pad: int, fill: float = 0.0) -> Float:
+    """Shift each column: ``out[i, c] = image[i - pad + offsets[c], c]``, ``fill`` outside."""
+    index = np.arange(image.shape[0] + 2 * pad)[:, None] - pad + offsets[None, :]
+    inside = (index >= 0) & (index < image.shape[0])
+    taken = np.take_along_axis(image, np.clip(index, 0, image.shape[0] - 1), axis=0)
+    return np.where(inside, taken, fill)
+
+
+def _bend(straight: NDArray[Any], offsets: NDArray[np.int_], pad: int) -> NDArray[Any]:
+    """Undo :func:`_straighten`."""
+    index = np.arange(straight.shape[0] - 2 * pad)[:, None] + pad - offsets[None, :]
+    return np.take_along_axis(straight, index, axis=0)
+
+
+class _Segment(NamedTuple):
+    """A straight run found by :func:`_runs`, in the straightened frame."""
+
+    intercept: float  # where it crosses position 0 along, in the picture's frame
+    start: int  # where it starts and stops along
+    stop: int
+    rows: slice  # the rows across that it darkens
+    value: Float  # its own darkness over the paper there, shape (rows, stop - start)
+    thickness: float  # width across, in pixels
+    darkness: float  # at its darkest across, typically along, over the paper
+    wobble: float  # how far its centre strays from straight, in pixels
+    support: float  # the fraction of its length where it is a thin line on paper
+
+
+class _Runs(NamedTuple):
+    """Runs found along axis 1 of a picture, straightened, and how to bend them back."""
+
+    shape: tuple[int, int]  # of the straightened picture
+    offsets: NDArray[np.int_]
+    pad: int
+    slope: float
+    segments: list[_Segment]
+
+    def edge_to_edge(self, segment: _Segment) -> bool:
+        """Return whether ``segment`` runs from one edge of the picture to another.
+
+        A tilted line may leave through the top or bottom rather than the side.
+        """
+        across, along = self.shape[0] - 2 * self.pad, self.shape[1]
+
+        def out(position: int) -> bool:
+            row = segment.intercept + self.slope * position
+            return row < 3 or row > across - 4
+
+        near = max(2, 0.05 * along)  # a crossing stroke or faint paper may hide its last bit
+        return (segment.start <= near or out(segment.start)) and (
+            segment.stop >= along - near or out(segment.stop)
+        )
+
+    def bend(self, keep: list[_Segment]) -> tuple[NDArray[np.bool_], Float]:
+        """Return the pixels of the ``keep`` runs and their darkness, in the picture's frame."""
+        mask = np.zeros(self.shape, dtype=bool)
+        value = np.zeros(self.shape)
+        for segment in keep:
+            mask[segment.rows, segment.start : segment.stop] = True
+            block = value[segment.rows, segment.start : segment.stop]
+            np.maximum(block, segment.value, out=block)
+        return _bend(mask, self.offsets, self.pad), _bend(value, self.offsets, self.pad)
+
+
+def _runs(darkness: Float, slope: float, length: int, dark: float, floor: float) -> _Runs:
+    """Find straight runs along axis 1 at least ``length`` long, following ``slope``.
+
+    A line is a ridge: darker, averaged along its run, than the paper
+    ``_SIDE`` pixels to one side of it or the other. Ridges, and pixels
+    darker than ``dark`` (ink crossing a line), are found with a threshold,
+    short breaks are bridged, and what an opening with a ``length``-long
+    footprint keeps is a run. Runs no darker than ``floor`` are dropped.
+    """
+    offsets = np.round(np.arange(darkness.shape[1]) * slope).astype(int)
+    pad = int(np.abs(offsets).max()) + 1
+    straight = _straighten(darkness, offsets, pad, fill=float(np.median(darkness)))
+    along = ndimage.uniform_filter1d(straight, _SMOOTH, axis=1)
+    beside = np.minimum(np.roll(along, _SIDE, axis=0), np.roll(along, -_SIDE, axis=0))
+    ridge = along - beside
+    level = np.median(ridge)
+    noise = 1.4826 * np.median(np.abs(ridge - level))
+    faint = level + max(0.02, 3 * noise)  # the faintest line told from the paper's grain
+    found = (ridge > faint) | (straight > dark)
+    found = ndimage.maximum_filter1d(found, 3, axis=0)  # the straightening is good to a pixel
+    found = ndimage.minimum_filter1d(
+        ndimage.maximum_filter1d(found, _BRIDGE, axis=1), _BRIDGE, axis=1
+    )
+    length |= 1
+    found = ndimage.maximum_filter1d(
+        ndimage.minimum_filter1d(found, length, axis=1), length, axis=1
+    )
+    labels, count = ndimage.label(found, structure=np.ones((3, 3)))
+    values = _medians(ridge, labels, count)
+    labels = np.where(found & (ridge > 0.35 * values[labels]) & (values[labels] > 0), labels, 0)
+    segments: list[_Segment] = []
+    clear: list[tuple[float, float, float]] = []  # each line's support, both sides and each
+    for number, span in enumerate(ndimage.find_objects(labels), start=1):
+        if span is None:
+            continue
+        piece = labels[span] == number
+        profile = np.where(piece, straight[span], 0.0).max(axis=0)
+        present = np.flatnonzero(profile > 0.5 * np.median(profile))  # its ends, unsmoothed
+        start, stop = span[1].start + present[0], span[1].start + present[-1] + 1
+        cores, paper = _layers(straight, span)
+        wobble = _wobble(piece, straight[span])
+        for rows, layer in cores:  # one line, or twin lines close together (boxes apart)
+            across = np.arange(rows.start, rows.stop)
+            intercept = float((across * layer).sum() / layer.sum()) - pad  # straight, so at 0
+            # how dark the line is: typically, along it; and its profile across, scaled to that
+            peak = float(np.median(straight[rows, start:stop].max(axis=0))) - paper
+            if peak < max(faint, floor):
+                continue  # the paper's grain, or its edge
+            typical = layer * max(1.0, peak / layer.max())
+            # its own darkness at each pixel: a running low percentile along it, which crossing
+            # strokes miss, and no darker than typical (strokes that run along it a while)
+            local = ndimage.percentile_filter(
+                straight[rows, start:stop], 25, size=(1, _LOCAL), mode="nearest"
+            )
+            value = np.clip(local - paper, 0.0, 1.5 * typical[:, None] + 0.05)
+            width = float(np.count_nonzero(layer > layer.max() / 2))
+            clear.append(_support(straight[:, start:stop], rows, paper + layer.max() / 2))
+            segments.append(_Segment(intercept, start, stop, rows, value, width, peak, wobble, 0.0))
+    return _Runs(straight.shape, offsets, pad, slope, _with_twins(segments, clear))
+
+
+def _medians(values: Float, labels: NDArray[np.int_], count: int) -> Float:
+    """Return the median of ``values`` over each label 1..count, with 0 for label 0 (fast)."""
+    medians = np.zeros(count + 1)
+    inside = labels > 0
+    if count:
+        label, value = labels[inside], values[inside]
+        order = np.lexsort((value, label))
+        label, value = label[order], value[order]
+        first = np.searchsorted(label, np.arange(1, count + 1))
+        last = np.searchsorted(label, np.arange(1, count + 1), side="right")
+        medians[1:] = value[(first + last - 1) // 2]
+    return medians
+
+
+def _layers(straight: Float, span: tuple[slice, slice]) -> tuple[list[tuple[slice, Float]], float]:
+    """Return the lines in a run: the rows each covers and its darkness over the paper in them.
+
+    The darkness is a low percentile along the run, so ink crossing it, even
+    ink that runs along part of it, does not count. A run is one line, or
+    two or more close together, each at least half as dark as the darkest.
+    Also returns the paper's darkness.
+    """
+    top = max(0, span[0].start - _SIDE)  # the run and the paper either side
+    profile = np.percentile(straight[top : span[0].stop + _SIDE, span[1]], 25, axis=1)
+    layer = profile - profile.min()
+    free = np.zeros(layer.size, dtype=bool)
+    free[span[0].start - top : span[0].stop - top] = True  # this run's lines, not a neighbour's
+    cores: list[tuple[slice, Float]] = []
+    darkest = 0.0
+    while free.any():
+        peak = int(np.flatnonzero(free)[np.argmax(layer[free])])
+        if layer[peak] <= 0 or layer[peak] < 0.5 * darkest:
+            break
+        darkest = max(darkest, float(layer[peak]))
+        first, last = peak, peak + 1  # down either side, to the paper or to a valley
+        floor = _CORE * layer[peak]
+        while first > 0 and floor < layer[first - 1] <= layer[first] + 0.01:
+            first -= 1
+        while last < layer.size and floor < layer[last] <= layer[last - 1] + 0.01:
+            last += 1
+        free[first:last] = False
+        if all(first >= c.stop - top or last <= c.start - top for c, _ in cores):
+            cores.append((slice(top + first, top + last), layer[first:last]))
+    return cores, float(profile.min())
+
+
+def _support(straight: Float, rows: slice, level: float) -> tuple[float, float, float]:
+    """Return the fractions of a run's length where it is dark and the paper beside it is not.
+
+    A line of the paper is, except where strokes cross it; a run through a
+    row of touching digits is not. The fractions are for the paper on both
+    sides, above only and below only (a twin line may be on the other side).
+    """
+    gap = 2
+    inside = straight[rows].max(axis=0) > level
+    above = straight[max(0, rows.start - gap - 2) : max(0, rows.start - gap)]
+    below = straight[rows.stop + gap : rows.stop + gap + 2]
+    clear_above = above.max(axis=0) <= level if above.size else np.ones_like(inside)
+    clear_below = below.max(axis=0) <= level if below.size else np.ones_like(inside)
+    return (
+        float(np.mean(inside & clear_above & clear_below)),
+        float(np.mean(inside & clear_above)),
+        float(np.mean(inside & clear_below)),
+    )
+
+
+def _with_twins(
+    segments: list[_Segment], sides: list[tuple[float, float, float]]
+) -> list[_Segment]:
+    """Return the segments, each with its support on the side away from its twin, if it has one.
+
+    Twin lines (the walls of neighbouring boxes that stand apart) run close
+    together, side by side along most of their length.
+    """
+    found = []
+    for segment, (both, above, below) in zip(segments, sides, strict=True):
+        support = both
+        for other in segments:
+            overlap = min(segment.stop, other.stop) - max(segment.start, other.start)
+            apart = other.intercept - segment.intercept
+            close = 0 < abs(apart) <= 2 * (segment.thickness + other.thickness) + 6
+            if other is not segment and close and overlap >= 0.5 * (segment.stop - segment.start):
+                support = max(support, below if apart < 0 else above)
+        found.append(segment._replace(support=support))
+    return found
+
+
+def _wobble(piece: NDArray[np.bool_], darkness: Float) -> float:
+    """Return how far a run's centre strays from straight: the median distance, in pixels.
+
+    ``piece`` runs along axis 1; its centre at each step is the mean position
+    across it, weighted by ``darkness``.
+    """
+    weights = np.where(piece, darkness, 0.0)
+    total = weights.sum(axis=0)
+    centres = (np.arange(piece.shape[0])[:, None] * weights).sum(axis=0)[total > 0] / total[
+        total > 0
+    ]
+    return float(np.median(np.abs(centres - np.median(centres))))
+
+
+def _dashed(runs: _Runs, width: int, taken: list[_Segment]) -> list[_Segment]:
+    """Return the pieces of dashed horizontal lines: the tops and bottoms of boxes apart.
+
+    The pieces are straight, thin lines on paper, at the same height as each
+    other or as lines already ``taken`` (but not along them), and together
+    span much of the picture.
+    """
+
+    def along(piece: _Segment, line: _Segment) -> bool:
+        overlap = min(piece.stop, line.stop) - max(piece.start, line.start)
+        return abs(piece.intercept - line.intercept) <= 2 and overlap > 0
+
+    pieces = [
+        s
+        for s in runs.segments
+        if s.wobble <= _WOBBLE and s.support >= _SUPPORT and not any(along(s, t) for t in taken)
+    ]
+    groups: list[list[_Segment]] = []
+    for piece in sorted(pieces + taken, key=lambda s: s.intercept):
+        if groups and piece.intercept - groups[-1][-1].intercept <= 2.0:
+            groups[-1].append(piece)
+        else:
+            groups.append([piece])
+    return [
+        p
+        for g in groups
+        if len(g) >= 2 and sum(p.stop - p.start for p in g) >= _DASHED * width
+        for p in g
+        if any(p is q for q in pieces)
+    ]
+
+
+def _framed(runs: _Runs, taken: list[_Segment]) -> list[_Segment]:
+    """Return pairs of horizontal runs that frame a row of boxes: its top and bottom lines.
+
+    The two start and stop together, some way apart, both thin for how far
+    apart they are (unlike the tops and bottoms of a row of touching digits);
+    one at least is straight and a thin line on paper along most of its
+    length (digits may cross the other for much of its).
+    """
+
+    def strong(run: _Segment) -> bool:
+        return run.wobble <= _WOBBLE and run.support >= 1.5 * _SUPPORT
+
+    free = [s for s in runs.segments if all(s is not t for t in taken)]
+    framed = []
+    for s in free:
+        if s.support < _SUPPORT / 4:
+            continue
+        length = s.stop - s.start
+        near = max(6.0, 0.05 * length)
+        for t in free:
+            apart = abs(t.intercept - s.intercept)
+            if (
+                t is not s
+                and t.support >= _SUPPORT / 4
+                and (strong(s) or strong(t))
+                and abs(t.start - s.start) <= near
+                and abs(t.stop - s.stop) <= near
+                and apart >= max(10.0, 0.1 * length)
+                and max(t.thickness, s.thickness) <= 0.08 * apart + 2
+                and abs(t.thickness - s.thickness) <= 2
+            ):
+                framed.append(s)
+                break
+    return framed
+
+
+def _down(
+    runs: _Runs, width: int, slope: float, rows: list[float], across: list[_Segment]
+) -> list[_Segment]:
+    """Return the vertical runs that are lines of the paper.
+
+    A line is as thin as the horizontal ones, ``across`` (if none, thin and
+    straight), and either spans the picture (a margin or grid line) or is a
+    box's wall, as dark as they are and with another wall like it: reaching
+    from one horizontal line to another, it ends on both and is paper-clear
+    over part of its length, or ends on one and is straight and clear over
+    much of it.
+    """
+    if not across:
+        return [
+            s
+            for s in runs.segments
+            if runs.edge_to_edge(s)
+            and s.support >= _SUPPORT
+            and s.wobble <= _WOBBLE
+            and s.thickness <= _THIN
+        ]
+    thickness = float(np.median([s.thickness for s in across]))
+    darkness = float(np.median([s.darkness for s in across]))
+    reach = thickness + 3
+    full, walls = [], []
+    for segment in runs.segments:
+        if segment.thickness > 1.5 * thickness + 1.0:
+            continue
+        if runs.edge_to_edge(segment) and segment.support >= _SUPPORT:
+            full.append(segment)
+            continue
+        column = segment.intercept - slope * (segment.start + segment.stop) / 2
+        crossed = [row + slope * (column - width / 2) for row in rows]
+        crossed = [row for row in crossed if segment.start - reach <= row <= segment.stop + reach]
+        if len(crossed) < 2:
+            continue
+        ends = sum(
+            min(abs(end - row) for row in crossed) <= reach for end in (segment.start, segment.stop)
+        )
+        if not 0.6 * darkness <= segment.darkness <= 1.6 * darkness:
+            continue  # a wall is drawn like the lines it joins: a pale rule's are not walls
+        straight = segment.wobble <= _WOBBLE and segment.support >= _SUPPORT
+        if (ends == 2 and segment.support >= _SUPPORT / 2) or (ends == 1 and straight):
+            walls.append(segment)
+    paired = [
+        w
+        for w in walls
+        if any(
+            v is not w and abs(v.start - w.start) <= 2 * reach and abs(v.stop - w.stop) <= 2 * reach
+            for v in walls
+        )
+    ]
+    return full + paired
+
+
+def _analyse(picture: Picture) -> _Lines:
+    rgb = _as_rgb(picture)
+    darkness, weight = _absorbance(rgb)
+    height, width = darkness.shape
+    noise = 1.4826 * np.median(np.abs(darkness - np.median(darkness)))
+    slope = _slope(darkness, np.median(darkness) + 2 * noise)
+    dark = max(float(threshold_otsu(darkness)), np.median(darkness) + 4 * noise)
+
+    # horizontal lines: across most of the picture, framing a row of boxes, or dashed
+    runs = _runs(darkness, slope, int(_EDGE * width), dark, 3 * noise)
+    long = [
+        s
+        for s in runs.segments
+        if s.support >= _SUPPORT
+        and s.wobble <= 2.5 * _WOBBLE  # digits cross it, but it is straight
+        and (s.stop - s.start >= _ACROSS * width or runs.edge_to_edge(s))
+    ]
+    long += _framed(runs, long)
+    across, value = runs.bend(long)
+    short = _runs(darkness, slope, max(9, int(_SEGMENT * width)), dark, 3 * noise)
+    dashed = _dashed(short, width, long)
+    pieces, value_pieces = short.bend(dashed)
+    across, value = across | pieces, np.maximum(value, value_pieces)
+    lines = long + dashed
+    rows: list[float] = []  # at the middle column; the pieces of a dashed line are one line
+    for row in sorted(s.intercept + slope * width / 2 for s in lines):
+        if not rows or row - rows[-1] > 2.0:
+            rows.append(row)
+    thickness = float(np.median([s.thickness for s in lines])) if lines else 1.0
+
+    # vertical lines
+    length = _DOWN * height
+    if len(rows) >= 2:
+        length = min(length, 0.8 * (rows[-1] - rows[0]))
+    runs_t = _runs(darkness.T, -slope, max(9, int(length)), dark, 3 * noise)
+    lines_t = _down(runs_t, width, slope, rows, lines)
+    down_t, value_t = runs_t.bend(lines_t)
+    down, value = down_t.T, np.maximum(value, value_t.T)
+    walls = sorted((s.intercept - slope * (s.start + s.stop) / 2, s.start, s.stop) for s in lines_t)
+    return _Lines(darkness, weight, across, down, value, thickness, rows, walls, height)
+
+
+def _ink(lines: _Lines) -> Float:
+    ink = lines.darkness * lines.weight
+    on_line = lines.across | lines.down
+    # ink over a pale line darkens it as one filter over another: take the line's share out
+    unmixed = np.clip(
+        (lines.darkness - lines.value) / (1.0 - np.minimum(lines.value, 0.5)), 0.0, 1.0
+    )
+    ink = np.where(on_line, lines.weight * unmixed, ink)
+    # fill back the strokes that cross a dark line: line pixels with ink on both sides
+    gap = 2 * int(np.ceil(lines.thickness)) + 3
+    full = lines.darkness * lines.weight
+    for mask, size in (
+        (lines.across & ~lines.down, (gap, 1)),
+        (lines.down & ~lines.across, (1, gap)),
+    ):
+        bridged = np.minimum(ndimage.grey_closing(ink, size=size), full)
+        ink = np.where(mask, np.maximum(ink, bridged), ink)
+    cleaned: Float = ink_map(ink)
+    return cleaned
+
+
+def _boxes(lines: _Lines) -> list[tuple[int, int]]:
+    walls = [w for w in lines.walls if w[1] > 2 and w[2] < lines.height - 2]  # not a grid's
+    if len(walls) < 2 or len(lines.rows) < 2:
+        return []
+    top = float(np.median([w[1] for w in walls]))
+    bottom = float(np.median([w[2] for w in walls]))
+    margin = 0.15 * (bottom - top)
+    if any(top + margin < row < bottom - margin for row in lines.rows):
+        return []  # a grid, not a comb
+    centres = [walls[0][0]]
+    for centre, _, _ in walls[1:]:  # one wall may come out as two pieces
+        if centre - centres[-1] > 3 * lines.thickness + 2:
+            centres.append(centre)
+    widths = np.diff(centres)
+    if widths.size == 0:
+        return []
+    typical = float(np.median(widths[widths >= 0.5 * widths.max()]))  # boxes, not the gaps between
+    half = lines.thickness / 2 + 1
+    return [
+        (int(np.ceil(left + half)), int(np.floor(right - half)) + 1)
+        for left, right in itertools.pairwise(centres)
+        if right - left >= 0.6 * typical
+    ]
+
+
+def remove_rules(picture: Picture) -> Float:
+    """Return the ink of a picture of handwriting, without the lines of the paper.
+
+    Removes notebook rules, margin lines, squared grids and the walls of
+    form boxes (long, thin, straight lines) but not the pen strokes that
+    cross them; the dots of a dot grid are too small to count as ink and
+    go as specks. On plain paper it is ``mnist_style.ink_map`` of the ink.
+
+    Parameters
+    ----------
+    picture : numpy.ndarray or PIL.Image.Image
+        A greyscale or RGB(A) picture: uint8 on the 0-255 scale or floats in
+        [0, 1], dark ink on light paper (or light on dark).
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        The ink: light strokes on a zero background, values in [0, 1], the
+        picture's height and width, as ``mnist_style.ink_map`` returns it.
+
+    Raises
+    ------
+    EmptyImageError
+        If no ink is left.
+    """
+    return _ink(_analyse(picture))
+
+
+def find_comb_boxes(picture: Picture) -> list[tuple[int, int]]:
+    """Return the columns inside each box of a form's comb field, left to right.
+
+    A comb field is a row of boxes, sharing their walls or standing apart:
+    vertical walls that stop at a top and a bottom line, with no other
+    horizontal line between (unlike a grid). Gaps between boxes that stand
+    apart are not boxes.
+
+    Parameters
+    ----------
+    picture : numpy.ndarray or PIL.Image.Image
+        A picture, as :func:`remove_rules` takes it.
+
+    Returns
+    -------
+    list of (int, int)
+        Each box's first and last-plus-one column inside its walls (at the
+        boxes' mid-height; the page may be tilted a little); empty if the
+        picture has no comb field.
+    """
+    return _boxes(_analyse(picture))
+
+
+def clean_paper(picture: Picture) -> tuple[Float, list[tuple[int, int]]]:
+    """Return both :func:`remove_rules` and :func:`find_comb_boxes`, finding the lines once.
+
+    Parameters
+    ----------
+    picture : numpy.ndarray or PIL.Image.Image
+        A picture, as :func:`remove_rules` takes it.
+
+    Returns
+    -------
+    ink : numpy.ndarray of float64
+        The ink without the paper's lines.
+    boxes : list of (int, int)
+        The columns inside each box of a comb field, if any.
+
+    Raises
+    ------
+    EmptyImageError
+        If no ink is left.
+    """
+    lines = _analyse(picture)
+    return _ink(lines), _boxes(lines)
