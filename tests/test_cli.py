@@ -129,6 +129,36 @@ def test_a_bug_inside_digitcnn_shows_its_traceback(
         main(["evaluate", str(model_file), "--data", str(small_data)])
 
 
+def test_a_broken_file_is_one_line_but_a_bug_in_reading_it_is_not(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = tmp_path / "broken.keras"
+    broken.write_bytes(b"not a zip archive")
+    status, _, err = run(["evaluate", str(broken)], capsys)
+    assert status == 1
+    reason = "is not a digitcnn model: not a .keras (zip) archive"
+    assert err == f"digitcnn evaluate: error: {broken} {reason}\n"
+
+    def load_with_a_bug(path: object) -> None:
+        raise ValueError("a bug that does not name the file")
+
+    monkeypatch.setattr(digitcnn.DigitClassifier, "load", load_with_a_bug)
+    with pytest.raises(ValueError, match="a bug that does not name the file"):
+        main(["evaluate", str(broken)])
+
+
+def test_plots_to_an_unknown_format_are_one_line(
+    model_file: Path, small_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "report.xyz"
+    status, _, err = run(
+        ["evaluate", str(model_file), "--data", str(small_data), "--plot", str(target)], capsys
+    )
+    assert status == 1
+    assert f"cannot save the plots to {target}" in err.splitlines()[-1]
+    assert not target.exists()
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -6,10 +6,11 @@ atomic output and matplotlib's loader for the plots, the default recipe's
 name, and the library's scalar check for its numeric options. Importing it
 loads no TensorFlow: ``main`` sets TensorFlow's log level first.
 
-Errors: a failure of a call on what the user named (a model, data or picture
-file, an output path) ends with one line on standard error and exit status 1;
-an option out of range ends with the usage and status 2; anything else is a
-bug in digitcnn and shows its traceback.
+Errors: a failure about what the user named (a model, data or picture file,
+an output path: an OSError, or a ValueError whose message names that file)
+ends with one line on standard error and exit status 1; an option out of
+range ends with the usage and status 2; anything else is a bug in digitcnn
+and shows its traceback.
 """
 
 from __future__ import annotations
@@ -43,15 +44,22 @@ class CommandError(Exception):
 
 
 @contextlib.contextmanager
-def _reported() -> Iterator[None]:
-    """Turn the failure of a call on what the user named (a file, a folder) into a CommandError.
+def _about(path: Path | None) -> Iterator[None]:
+    """Turn a failure that concerns the user's file or folder ``path`` into a CommandError.
 
-    Only calls that take the user's files go in here: an error anywhere else
-    is a bug in digitcnn, and shows its traceback.
+    digitcnn's file readers and writers name the file in every message they
+    raise, so a ValueError that names ``path`` is about the user's file; one
+    that does not is a bug in digitcnn, and shows its traceback, as does every
+    other exception. An OSError (a missing file, a full disk, no permission)
+    always comes from the user's environment.
     """
     try:
         yield
-    except (OSError, ValueError, ImportError) as error:
+    except OSError as error:
+        raise CommandError(str(error)) from error
+    except ValueError as error:
+        if path is None or str(path) not in str(error):
+            raise
         raise CommandError(str(error)) from error
 
 
@@ -74,14 +82,15 @@ def _checked(name: str, kind: type[Any], **limits: Any) -> Callable[[str], Any]:
 
 
 def _classifier(path: Path | None) -> digitcnn.DigitClassifier:
-    with _reported():
+    with _about(path):
         if path is None:
             return digitcnn.DigitClassifier.pretrained()
         return digitcnn.DigitClassifier.load(path)
 
 
 def _mnist(path: Path | None) -> digitcnn.MNISTSplits:
-    with _reported():
+    named = os.environ.get(digitcnn.DATA_ENV_VAR, "").strip()
+    with _about(path if path is not None or not named else Path(named).expanduser()):
         return digitcnn.load_mnist(path)
 
 
@@ -107,7 +116,7 @@ def _train(args: argparse.Namespace) -> None:
     )
     clf.fit(x_train, y_train)
     metrics = clf.evaluate(x_test, y_test)
-    with _reported():
+    with _about(args.output):
         clf.save(args.output)
     print(
         f"test accuracy {metrics['accuracy']:.4f} (loss {metrics['loss']:.4f}); "
@@ -116,6 +125,11 @@ def _train(args: argparse.Namespace) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> None:
+    if args.plot is not None:
+        try:
+            pyplot()  # before any work: the plots need the plot extra
+        except ImportError as error:
+            raise CommandError(str(error)) from None
     clf = _classifier(args.model)
     _, (x_test, y_test) = _mnist(args.data)
     predicted = clf.predict(x_test)
@@ -131,7 +145,7 @@ def _evaluate(args: argparse.Namespace) -> None:
     for digit in range(digitcnn.NUM_CLASSES):
         print(f"{digit:>6}" + "".join(f"{n:>6}" for n in matrix[digit]))
     if args.plot is not None:
-        with _reported():
+        with _about(args.plot):
             _save_plots(args.plot, clf.history_, x_test, y_test, predicted)
         print(f"\nplots saved to {args.plot}")
 
@@ -153,7 +167,10 @@ def _save_plots(
     digitcnn.plot_confusion_matrix(truth, predicted, ax=matrix.subplots())
     digitcnn.plot_misclassified(images, truth, predicted, fig=errors)
     with atomic_output(path, what="the plots") as staged:
-        figure.savefig(staged, dpi=100)
+        try:
+            figure.savefig(staged, dpi=100)
+        except ValueError as error:  # matplotlib's, for a suffix it cannot write
+            raise ValueError(f"cannot save the plots to {path}: {error}") from None
     pyplot().close(figure)
 
 
@@ -163,7 +180,7 @@ def _predict(args: argparse.Namespace) -> None:
     results: list[dict[str, Any]] = []
     if args.number:
         for path in files:
-            with _reported():
+            with _about(path):
                 found = clf.read_digits(path, min_confidence=args.min_confidence)
             results.append(
                 {"file": str(path), "number": found.text, "confidences": found.confidences}
@@ -208,7 +225,7 @@ def _export(args: argparse.Namespace) -> None:
     representative = None
     if args.int8:
         (representative, _), _ = _mnist(args.data)
-    with _reported():
+    with _about(args.output):
         written = clf.export(
             args.output,
             format=args.format,
@@ -221,7 +238,7 @@ def _export(args: argparse.Namespace) -> None:
 def _info(args: argparse.Namespace) -> None:
     from digitcnn._io.model_file import read_model  # loads TensorFlow: only once main has run
 
-    with _reported():
+    with _about(args.model):
         saved = read_model(args.model)
     metadata = {**saved.metadata, "parameters": int(saved.model.count_params())}
     print(json.dumps(metadata, indent=2, sort_keys=True))
