@@ -1,7 +1,8 @@
 """The ``digitcnn`` command line: train, evaluate, predict, export and inspect models.
 
 It works through digitcnn's public API, and through private helpers that have
-no public face: the model file's reader (``info``), precision and recall,
+no public face: the model file's reader (``info``), where ``load_mnist``
+reads its data (so that its errors are recognised), precision and recall,
 atomic output and matplotlib's loader for the plots, the default recipe's
 name, and the library's scalar check for its numeric options. Importing it
 loads no TensorFlow: ``main`` sets TensorFlow's log level first.
@@ -28,6 +29,7 @@ import numpy as np
 
 import digitcnn
 from digitcnn._atomic import atomic_output
+from digitcnn._io.mnist_files import data_path
 from digitcnn._metrics import precision_recall
 from digitcnn._plots import pyplot
 from digitcnn._training.recipes import DEFAULT_RECIPE
@@ -89,8 +91,7 @@ def _classifier(path: Path | None) -> digitcnn.DigitClassifier:
 
 
 def _mnist(path: Path | None) -> digitcnn.MNISTSplits:
-    named = os.environ.get(digitcnn.DATA_ENV_VAR, "").strip()
-    with _about(path if path is not None or not named else Path(named).expanduser()):
+    with _about(data_path(path)):
         return digitcnn.load_mnist(path)
 
 

@@ -16,7 +16,7 @@ from digitcnn._exceptions import DataUnavailableError
 from digitcnn._types import MNISTSplits
 from digitcnn._validation import check_labels
 
-__all__ = ["DATA_ENV_VAR", "load_mnist", "read_idx"]
+__all__ = ["DATA_ENV_VAR", "data_path", "load_mnist", "read_idx"]
 
 DATA_ENV_VAR = "DIGITCNN_DATA"
 """Environment variable naming the MNIST folder or ``.npz`` file used when no path is given."""
@@ -192,6 +192,16 @@ def _download() -> MNISTSplits:
     )
 
 
+def data_path(path: os.PathLike[str] | str | None) -> Path | None:
+    """Return where :func:`load_mnist` reads MNIST: ``path``, else ``$DIGITCNN_DATA``.
+
+    None means neither is given, and Keras's download is used.
+    """
+    if path is None:
+        path = os.environ.get(DATA_ENV_VAR, "").strip() or None
+    return None if path is None else Path(path).expanduser()
+
+
 def load_mnist(path: os.PathLike[str] | str | None = None) -> MNISTSplits:
     """Load MNIST as ``((x_train, y_train), (x_test, y_test))``.
 
@@ -232,12 +242,9 @@ def load_mnist(path: os.PathLike[str] | str | None = None) -> MNISTSplits:
     >>> x_train.shape, x_train.dtype, y_test[:5]
     ((60000, 28, 28), dtype('uint8'), array([7, 2, 1, 0, 4], dtype=uint8))
     """
-    if path is None:
-        env = os.environ.get(DATA_ENV_VAR, "").strip()
-        if not env:
-            return _download()
-        path = env
-    source = Path(path).expanduser()
+    source = data_path(path)
+    if source is None:
+        return _download()
     if source.is_dir():
         return _load_idx_folder(source)
     if source.is_file():
