@@ -1,6 +1,7 @@
 """Synthetic handwritten numbers made from MNIST digits, on plain, ruled or form paper.
 
-:func:`compose_number` writes a number: each digit is rescaled, slanted, its
+``compose_number`` (the library's, which also makes the number reader's
+training numbers) writes a number: each digit is rescaled, slanted, its
 stroke thickened or thinned, and set beside the previous one on a wavering
 baseline, apart or touching. :func:`on_paper` puts such a number on plain,
 lined, squared or dotted paper and photographs it; :func:`compose_in_boxes`
@@ -20,16 +21,15 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 from photos import INKS, _finish, _paper
-from PIL import Image
 from scipy import ndimage
-from skimage.morphology import disk
+
+from digitcnn._training.number_sets import MNIST_INK, compose_number
 
 __all__ = [
     "KINDS",
     "Page",
     "boxes_page",
     "compose_in_boxes",
-    "compose_number",
     "on_paper",
     "paper_page",
 ]
@@ -42,10 +42,6 @@ Layer = tuple[NDArray[np.float64], tuple[float, float, float]]
 
 KINDS = ("plain", "lined", "squared", "dotted", "boxes")
 PENS = {name: INKS[name] for name in ("black", "blue")}
-SPACINGS = {"apart": (0.15, 0.60), "touching": (-0.25, 0.05)}
-"""Gap between neighbouring digits, as a fraction of the number's mean digit width."""
-
-_MNIST_INK = 20 / 28  # MNIST digits fill 20 rows of their 28-row frame
 _MAX_TILT = 3.0  # degrees of rotation of the photographed page
 
 
@@ -68,113 +64,6 @@ class Page(NamedTuple):
     ink: NDArray[np.float32]
     rules: NDArray[np.float32]
     cells: list[Box]
-
-
-def _vary(digit: NDArray[np.uint8], rng: Rng, height: int) -> NDArray[np.float64]:
-    """Return one digit rescaled, slanted and re-stroked, cropped to its ink."""
-    side = max(8, round(height * rng.uniform(0.85, 1.15)))
-    image = Image.fromarray(digit.astype(np.float32) / 255, mode="F")
-    ink = np.asarray(image.resize((side, side), Image.Resampling.BICUBIC), dtype=np.float64)
-    shear = rng.uniform(-0.3, 0.3)
-    pad = int(np.ceil(abs(shear) * side / 2)) + 1
-    ink = np.pad(ink, ((0, 0), (pad, pad)))
-    # output (row, col) reads input (row, col + shear * (row - centre))
-    matrix = np.array([[1.0, 0.0], [shear, 1.0]])
-    ink = ndimage.affine_transform(ink, matrix, offset=(0.0, -shear * side / 2), order=1)
-    change = rng.choice(["thicker", "thinner", "same"], p=[0.3, 0.2, 0.5])
-    radius = max(1, round(side / 56))
-    if change == "thicker":
-        ink = ndimage.grey_dilation(ink, footprint=disk(radius))
-    elif change == "thinner" and side >= 40:
-        thinner = ndimage.grey_erosion(ink, footprint=disk(radius))
-        ink = thinner if thinner.max() > 0.6 else ink
-    ink = np.clip(ink, 0.0, 1.0)
-    rows = np.flatnonzero((ink > 0.05).any(axis=1))
-    cols = np.flatnonzero((ink > 0.05).any(axis=0))
-    cropped: NDArray[np.float64] = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    return cropped
-
-
-def _gap(spacing: str | float, rng: Rng) -> float:
-    if isinstance(spacing, str):
-        return float(rng.uniform(*SPACINGS[spacing]))
-    return float(spacing)
-
-
-def compose_number(
-    digits: Sequence[NDArray[np.uint8]],
-    rng: Rng,
-    *,
-    spacing: str | float = "apart",
-    height: int = 28,
-) -> tuple[NDArray[np.float32], list[Box]]:
-    """Write a number with the given MNIST digits, left to right.
-
-    Each digit gets a random height (0.85-1.15 of ``height``), slant (shear
-    up to 0.3), sometimes a thicker or thinner stroke, and a baseline drift
-    of up to 10% of ``height``; it is cropped to its ink and set after the
-    previous one with a gap drawn from ``spacing``. Overlapping digits
-    combine by their maximum.
-
-    Parameters
-    ----------
-    digits : sequence of numpy.ndarray of uint8
-        MNIST images, 28x28, white digit on black.
-    rng : numpy.random.Generator
-        The source of randomness.
-    spacing : {"apart", "touching"} or float, default "apart"
-        The gap between neighbours as a fraction of the mean digit width:
-        "apart" draws it from 0.15-0.60, "touching" from -0.25 (overlapping)
-        to 0.05; a number is used as is.
-    height : int, default 28
-        The side each 28x28 MNIST frame is scaled to, in pixels (the ink of
-        a digit is about 20/28 of it).
-
-    Returns
-    -------
-    ink : numpy.ndarray of float32
-        Light ink on zero, values in [0, 1], cropped to the ink plus a small
-        margin.
-    boxes : list of Box
-        Each digit's bounding box (top, left, bottom, right) in ``ink``.
-
-    Raises
-    ------
-    ValueError
-        If ``digits`` is empty or ``spacing`` is an unknown name.
-    """
-    if not digits:
-        raise ValueError("a number needs at least one digit")
-    if isinstance(spacing, str) and spacing not in SPACINGS:
-        raise ValueError(f"spacing must be one of {sorted(SPACINGS)} or a number, not {spacing!r}")
-    pieces = [_vary(np.asarray(d), rng, height) for d in digits]
-    mean_width = float(np.mean([p.shape[1] for p in pieces]))
-    lefts = [0]
-    for piece in pieces[:-1]:
-        step = piece.shape[1] + round(_gap(spacing, rng) * mean_width)
-        lefts.append(lefts[-1] + max(1, step))
-    drift = 0.1 * height * _MNIST_INK
-    bottoms = [round(rng.uniform(-drift, drift)) for _ in pieces]
-    tops = [b - p.shape[0] for b, p in zip(bottoms, pieces, strict=True)]
-    margin = max(2, round(0.08 * height))
-    shift = margin - min(tops)
-    size = (
-        max(bottoms) - min(tops) + 2 * margin,
-        max(left + p.shape[1] for left, p in zip(lefts, pieces, strict=True)) + 2 * margin,
-    )
-    ink = np.zeros(size, dtype=np.float32)
-    boxes: list[Box] = []
-    for piece, top, left in zip(pieces, tops, lefts, strict=True):
-        box = (
-            top + shift,
-            left + margin,
-            top + shift + piece.shape[0],
-            left + margin + piece.shape[1],
-        )
-        window = ink[box[0] : box[2], box[1] : box[3]]
-        np.maximum(window, piece, out=window)
-        boxes.append(box)
-    return ink, boxes
 
 
 def _stripes(
@@ -350,7 +239,7 @@ def boxes_page(digits: Sequence[NDArray[np.uint8]], rng: Rng, *, height: int = 5
     Page
         The photo, its ground truth, and the inside of each box.
     """
-    tall = height * _MNIST_INK  # the digits' height
+    tall = height * MNIST_INK  # the digits' height
     box_w, box_h = round(tall * rng.uniform(0.9, 1.3)), round(tall * rng.uniform(1.35, 1.7))
     apart = 0 if rng.random() < 0.5 else round(tall * rng.uniform(0.2, 0.5))
     wall = max(1.0, tall * rng.uniform(0.015, 0.035))

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import MNIST_DIR, Split, on_paper, run_python
+from conftest import MNIST_DIR, Split, number, on_paper, run_python
 from PIL import Image
 
 import digitcnn
@@ -81,6 +81,38 @@ def test_predict_reads_files_and_folders(
     status, out, _ = run(["predict", str(tmp_path / "a.png"), "--model", str(model_file)], capsys)
     assert status == 0
     assert out.startswith(f"{tmp_path / 'a.png'}: ")
+
+
+def test_predict_number_reads_a_whole_number_with_boxes(
+    test_slice: Split, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    x, y = test_slice
+    picture = tmp_path / "number.png"
+    Image.fromarray(number([x[0], x[1], x[2]], gap=0)).save(picture)  # digits close together
+    status, out, _ = run(["predict", "--number", str(picture), "--json"], capsys)
+    assert status == 0
+    [result] = json.loads(out)
+    assert result["number"] == "".join(str(d) for d in y[:3])
+    assert len(result["boxes"]) == len(result["confidences"]) == 3
+    status, out, _ = run(["predict", "--number", str(picture)], capsys)
+    assert out.startswith(f"{picture}: {result['number']}  [")
+
+
+def test_predict_reader_needs_number_and_a_reader_file(
+    test_slice: Split, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    picture = tmp_path / "digit.png"
+    Image.fromarray(on_paper(test_slice[0][0])).save(picture)
+    status, _, err = run(["predict", str(picture), "--reader", "r.keras"], capsys)
+    assert (status, err) == (
+        1,
+        "digitcnn predict: error: --reader is for reading numbers: add --number\n",
+    )
+    status, _, err = run(
+        ["predict", "--number", str(picture), "--reader", str(tmp_path / "r.keras")], capsys
+    )
+    assert status == 1
+    assert err.startswith("digitcnn predict: error: model file not found")
 
 
 def test_export_and_info(

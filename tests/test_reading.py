@@ -5,7 +5,7 @@ import pytest
 from conftest import Split, number, on_paper
 from PIL import Image
 
-from digitcnn import UNREAD, DigitClassifier, NotFittedError
+from digitcnn import UNREAD, DigitClassifier, NotFittedError, NumberReader
 from digitcnn._estimator.readings import read_ink
 
 
@@ -124,5 +124,6 @@ def test_reading_before_fit_raises() -> None:
 
 
 def test_reading_ink_without_any_gives_an_empty_number(fitted: DigitClassifier) -> None:
-    result = read_ink(fitted.predict_proba, np.zeros((40, 90)), 0.0)
+    reader = NumberReader.pretrained()
+    result = read_ink(fitted.predict_proba, reader.step_probabilities, np.zeros((40, 90)), 0.0)
     assert (result.text, result.digits, result.boxes) == ("", (), ())

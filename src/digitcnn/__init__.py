@@ -42,6 +42,7 @@ from digitcnn._version import __version__
 if TYPE_CHECKING:
     from digitcnn._constants import IMAGE_SIZE, NUM_CLASSES
     from digitcnn._estimator.classifier import DigitClassifier
+    from digitcnn._estimator.number_reader import NumberReader
     from digitcnn._estimator.readings import UNREAD, DigitString, ImageReading
     from digitcnn._estimator.tflite import TFLiteClassifier
     from digitcnn._exceptions import DataUnavailableError, EmptyImageError, NotFittedError
@@ -67,6 +68,7 @@ _HOMES = {
     "ImageReading": "digitcnn._estimator.readings",
     "MNISTSplits": "digitcnn._types",
     "NotFittedError": "digitcnn._exceptions",
+    "NumberReader": "digitcnn._estimator.number_reader",
     "Recipe": "digitcnn._training.recipes",
     "TFLiteClassifier": "digitcnn._estimator.tflite",
     "confusion_matrix": "digitcnn._metrics",
@@ -95,6 +97,7 @@ __all__ = [
     "ImageReading",
     "MNISTSplits",
     "NotFittedError",
+    "NumberReader",
     "Recipe",
     "TFLiteClassifier",
     "__version__",
@@ -110,7 +113,7 @@ __all__ = [
 ]
 
 
-_NEEDS_KERAS = frozenset({"digitcnn._estimator.classifier"})
+_NEEDS_KERAS = frozenset({"digitcnn._estimator.classifier", "digitcnn._estimator.number_reader"})
 """The homes of public names that load Keras, whose backend is checked first."""
 
 

@@ -179,12 +179,23 @@ def _predict(args: argparse.Namespace) -> None:
     files = _image_files(args.images)
     clf = _classifier(args.model)
     results: list[dict[str, Any]] = []
+    if args.reader is not None and not args.number:
+        raise CommandError("--reader is for reading numbers: add --number")
     if args.number:
+        reader = None
+        if args.reader is not None:
+            with _about(args.reader):
+                reader = digitcnn.NumberReader.load(args.reader)
         for path in files:
             with _about(path):
-                found = clf.read_digits(path, min_confidence=args.min_confidence)
+                found = clf.read_digits(path, min_confidence=args.min_confidence, reader=reader)
             results.append(
-                {"file": str(path), "number": found.text, "confidences": found.confidences}
+                {
+                    "file": str(path),
+                    "number": found.text,
+                    "confidences": found.confidences,
+                    "boxes": found.boxes,
+                }
             )
     else:
         for reading in clf.read_images(files, min_confidence=args.min_confidence):
@@ -281,7 +292,20 @@ def _parser() -> argparse.ArgumentParser:
     predict = commands.add_parser("predict", help="read the digits in image files")
     predict.add_argument("images", type=Path, nargs="+", help="image files or folders of them")
     predict.add_argument("--model", type=Path, default=None, help=model_help)
-    predict.add_argument("--number", action="store_true", help="read a number per image")
+    predict.add_argument(
+        "--number",
+        action="store_true",
+        help="read a whole number per image (digits apart or touching, on ruled paper "
+        "or one per form box)",
+    )
+    predict.add_argument(
+        "--reader",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="with --number: a NumberReader saved by NumberReader.save (default: the "
+        "pretrained one)",
+    )
     predict.add_argument(
         "--min-confidence",
         type=_checked("min_confidence", float, min_val=0.0, max_val=1.0),

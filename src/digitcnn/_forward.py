@@ -8,8 +8,6 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from digitcnn._constants import INPUT_SHAPE
-
 __all__ = ["compiled_forward"]
 
 CompiledForward = Any  # a tf.function; TensorFlow ships no type hints for it
@@ -22,7 +20,8 @@ def compiled_forward(model: keras.Model) -> CompiledForward:
 
     Calling a Keras model eagerly, or through :meth:`keras.Model.predict`, pays
     a fixed overhead of milliseconds per call; a :func:`tf.function` with a
-    fixed input signature is traced once per model and then runs as one graph.
+    fixed input signature (the model's input shape, whose free dimensions stay
+    free) is traced once per model and then runs as one graph.
     The function is cached for as long as the model lives, and no longer: it
     reaches the model through a weak reference, so the cache never keeps a
     model (and the classifier around it) alive.
@@ -35,8 +34,8 @@ def compiled_forward(model: keras.Model) -> CompiledForward:
     Returns
     -------
     callable
-        Maps a float32 array of shape ``(n, 28, 28, 1)`` to a tensor of shape
-        ``(n, 10)``.
+        Maps a float32 array of the model's input shape (``(n, 28, 28, 1)``
+        for a digit network) to a tensor of its output shape.
     """
     compiled = _COMPILED.get(model)
     if compiled is None:
@@ -50,7 +49,7 @@ def compiled_forward(model: keras.Model) -> CompiledForward:
                 raise RuntimeError("this compiled forward pass outlived its model")
             return live(images, training=False)
 
-        signature = [tf.TensorSpec(shape=(None, *INPUT_SHAPE), dtype=tf.float32)]
+        signature = [tf.TensorSpec(shape=model.input_shape, dtype=tf.float32)]
         compiled = tf.function(forward, input_signature=signature)
         _COMPILED[model] = compiled
     return compiled

@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from digitcnn._constants import NUM_CLASSES, PREDICT_BATCH_SIZE
+from digitcnn._estimator.number_reader import NumberReader, pretrained_reader
 from digitcnn._estimator.readings import (
     DigitString,
     ImageReading,
@@ -285,14 +286,23 @@ class BaseDigitClassifier(abc.ABC):
             return label_array
         return label_array, np.array(rows, dtype=np.float32).reshape(-1, NUM_CLASSES)
 
-    def read_digits(self, image: ImageInput, *, min_confidence: float | None = None) -> DigitString:
+    def read_digits(
+        self,
+        image: ImageInput,
+        *,
+        min_confidence: float | None = None,
+        reader: NumberReader | None = None,
+    ) -> DigitString:
         """Read a written number, such as a house number or "2048", from one picture.
 
-        The ink is found as for a single digit (:func:`~digitcnn.to_mnist`),
-        split into connected blobs, blobs that share their columns are merged
-        into one digit (a broken stroke, the bar of a 5), specks are dropped,
-        and the digits are read left to right. Digits that touch each other
-        are read as one.
+        The lines of the paper (notebook rules, a margin line, squared
+        paper, the walls of a form's boxes) are removed, keeping the strokes
+        that cross them. Digits written one per box of a form (a comb
+        field) are read one per box by this classifier. Any other number is
+        read whole by a :class:`~digitcnn.NumberReader`, which needs no
+        gaps between the digits: touching and overlapping digits are read
+        too. Each digit that stands apart in a blob of its own is also read
+        by this classifier, and the two readings are combined.
 
         Parameters
         ----------
@@ -301,16 +311,28 @@ class BaseDigitClassifier(abc.ABC):
         min_confidence : float, optional
             Digits below this probability are reported as ``"?"`` and
             :data:`UNREAD`.
+        reader : NumberReader, optional
+            The number reader; by default the pretrained one
+            (:meth:`NumberReader.pretrained`), loaded once per process.
 
         Returns
         -------
         DigitString
             The text, and each digit's label, confidence and bounding box.
+            A picture without ink gives an empty text; ink in which no digit
+            can be found gives one ``"?"``.
 
         Raises
         ------
         FileNotFoundError, TypeError, ValueError
-            If the image cannot be read or ``min_confidence`` is invalid.
+            If the image cannot be read, ``min_confidence`` is invalid or the
+            ink is too long for its height to be one number.
+        NotFittedError
+            If this classifier or ``reader`` is not fitted.
         """
         self._check_fitted()
-        return read_number(self.predict_proba, image, _confidence_threshold(min_confidence))
+        threshold = _confidence_threshold(min_confidence)
+        if reader is None:
+            reader = pretrained_reader()
+        reader._check_fitted()
+        return read_number(self.predict_proba, reader.step_probabilities, image, threshold)

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import itertools
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from digitcnn._constants import PREDICT_BATCH_SIZE
+from digitcnn._constants import NUM_CLASSES, PREDICT_BATCH_SIZE
+from digitcnn._estimator.number_reader import best_path
 from digitcnn._exceptions import EmptyImageError
 from digitcnn._types import ImageInput
-from digitcnn._vision.greyscale import read_grey
-from digitcnn._vision.mnist_style import frame_digit, ink_map, to_mnist
-from digitcnn._vision.segmentation import split_digits
+from digitcnn._vision.greyscale import read_pixels
+from digitcnn._vision.mnist_style import frame_digit, to_mnist
+from digitcnn._vision.number_frame import STEP_WIDTH, NumberFrame, frame_number
+from digitcnn._vision.paper_lines import Box, clean_paper
+from digitcnn._vision.segmentation import DigitPiece, split_digits
 
 __all__ = [
     "UNREAD",
@@ -28,6 +32,9 @@ __all__ = [
     "read_pictures",
 ]
 
+_TOUCHING = 0.15  # a blob whose ink lies at least this much on both sides of a cut spans two digits
+_TALL = 0.6  # blobs at least this fraction of the number's tallest can be digits of their own
+
 UNREAD = -1
 """The label given to an image that has no answer: unreadable, empty or unsure."""
 
@@ -36,6 +43,9 @@ Status = Literal["ok", "unsure", "empty", "error"]
 
 ProbabilityFunction = Callable[[ArrayLike], NDArray[np.float32]]
 """A classifier's ``predict_proba``: 28x28 images to their ``(n, 10)`` probabilities."""
+
+StepFunction = Callable[[NumberFrame], NDArray[np.float32]]
+"""A number reader's ``step_probabilities``: a strip to its ``(steps, 11)`` probabilities."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -154,49 +164,200 @@ def read_pictures(
 
 
 def read_number(
-    predict_proba: ProbabilityFunction, image: ImageInput, threshold: float
+    predict_proba: ProbabilityFunction,
+    step_probabilities: StepFunction,
+    image: ImageInput,
+    threshold: float,
 ) -> DigitString:
-    """Return the number written in ``image``, a digit per piece of ink, left to right.
+    """Return the number written in ``image``.
+
+    The paper's lines are removed first (``paper_lines.clean_paper``). Digits
+    written one per box of a form's comb field are read one per box by the
+    classifier. Other numbers are read whole by the number reader; each
+    digit it reads that stands apart as a blob of its own is read by the
+    classifier too, and the two readings are combined.
 
     Parameters
     ----------
     predict_proba : callable
         The classifier's probabilities of 28x28 images.
+    step_probabilities : callable
+        The number reader's step probabilities of a number's strip.
     image : picture
         As :meth:`DigitClassifier.read_digits` takes it.
     threshold : float
         Digits below this probability are ``"?"``.
     """
     try:
-        ink = ink_map(read_grey(image))
+        ink, boxes = clean_paper(read_pixels(image))
     except EmptyImageError:
-        return DigitString("", (), (), ())
-    return read_ink(predict_proba, ink, threshold)
+        return _digit_string([], [], threshold)
+    if boxes:
+        return _read_boxes(predict_proba, ink, boxes, threshold)
+    return read_ink(predict_proba, step_probabilities, ink, threshold)
 
 
-def read_ink(
-    predict_proba: ProbabilityFunction, ink: NDArray[np.float64], threshold: float
+def _digit_string(
+    probabilities: Sequence[NDArray[np.float32]], boxes: Sequence[Box], threshold: float
 ) -> DigitString:
-    """Return the number in ``ink`` (light strokes on zero, as ``ink_map`` makes it).
-
-    This is :func:`read_number` after the ink was found, for ink found another
-    way (the number benchmark's removal of ruled lines).
-    """
-    pieces = split_digits(ink)
-    if not pieces:
-        return DigitString("", (), (), ())
-    frames = np.stack(
-        [frame_digit(np.where(mask, ink[rows, cols], 0.0)) for rows, cols, mask in pieces]
-    )
-    proba = predict_proba(frames)
-    confidences = tuple(float(p) for p in proba.max(axis=1))
+    confidences = tuple(float(p.max()) for p in probabilities)
     digits = tuple(
-        int(label) if confidence >= threshold else UNREAD
-        for label, confidence in zip(proba.argmax(axis=1), confidences, strict=True)
+        int(p.argmax()) if confidence >= threshold else UNREAD
+        for p, confidence in zip(probabilities, confidences, strict=True)
     )
     return DigitString(
         text="".join("?" if d == UNREAD else str(d) for d in digits),
         digits=digits,
         confidences=confidences,
-        boxes=tuple((int(r.start), int(c.start), int(r.stop), int(c.stop)) for r, c, _ in pieces),
+        boxes=tuple((int(t), int(lf), int(b), int(r)) for t, lf, b, r in boxes),
     )
+
+
+def _ink_box(ink: NDArray[np.float64], rows: slice, cols: slice) -> Box | None:
+    """Return the bounding box of the ink within ``rows`` and ``cols``, or None if there is none."""
+    window = ink[rows, cols] > 0
+    found_rows, found_cols = np.flatnonzero(window.any(axis=1)), np.flatnonzero(window.any(axis=0))
+    if found_rows.size == 0:
+        return None
+    top, left = (rows.start or 0), (cols.start or 0)
+    return (
+        top + int(found_rows[0]),
+        left + int(found_cols[0]),
+        top + int(found_rows[-1]) + 1,
+        left + int(found_cols[-1]) + 1,
+    )
+
+
+def _read_boxes(
+    predict_proba: ProbabilityFunction, ink: NDArray[np.float64], boxes: list[Box], threshold: float
+) -> DigitString:
+    """Read one digit per box of a comb field; empty boxes are skipped."""
+    found = []
+    for _, left, _, right in boxes:
+        box = _ink_box(ink, slice(0, ink.shape[0]), slice(left, right))
+        if box is not None:
+            found.append(box)
+    if not found:
+        return _digit_string([], [], threshold)
+    frames = np.stack([frame_digit(ink[t:b, lf:r]) for t, lf, b, r in found])
+    return _digit_string(list(predict_proba(frames)), found, threshold)
+
+
+def read_ink(
+    predict_proba: ProbabilityFunction,
+    step_probabilities: StepFunction,
+    ink: NDArray[np.float64],
+    threshold: float,
+) -> DigitString:
+    """Return the number in ``ink`` (light strokes on zero), read whole and checked digit by digit.
+
+    The number reader reads the whole number, and each digit it reads has
+    its share of the columns (up to halfway to its neighbours' centres).
+    The blobs of ink (``segmentation.split_digits``) go to the digit whose
+    share holds their centre of mass; a digit whose blobs all lie within
+    its share (a digit apart, or one broken into pieces) is also read by the
+    classifier, and its probabilities become the normalised product of the
+    two readings'. Digits that touch keep the number reader's
+    probabilities. Ink in which the reader finds no digit is one unread
+    ``"?"``; no ink at all is an empty number.
+    """
+    if not ink.any():
+        return _digit_string([], [], threshold)
+    frame = frame_number(ink)
+    path = best_path(step_probabilities(frame))
+    whole = slice(0, ink.shape[0])
+    if not path:
+        box = _ink_box(ink, whole, slice(0, ink.shape[1]))
+        assert box is not None  # frame_number found ink
+        return _digit_string([np.zeros(NUM_CLASSES, dtype=np.float32)], [box], threshold)
+    columns = [frame.picture_columns(d.first * STEP_WIDTH, d.stop * STEP_WIDTH) for d in path]
+    centres = [(first + last) / 2 for first, last in columns]
+    cuts = [(a + b) / 2 for a, b in itertools.pairwise(centres)]
+    shares: list[list[DigitPiece]] = [[] for _ in path]
+    shared = [False] * len(path)  # the digit touches a neighbour: one blob spans both
+    for piece in split_digits(ink):
+        rows, cols, mask = piece
+        mass = np.where(mask, ink[rows, cols], 0.0).sum(axis=0)
+        before = np.cumsum(mass) / mass.sum()  # the blob's ink left of each of its columns
+        owner = bisect.bisect(cuts, cols.start + float(np.argmax(before >= 0.5)))
+        crossed = [
+            i
+            for i, cut in enumerate(cuts)
+            if cols.start < cut < cols.stop
+            and _TOUCHING <= before[int(cut) - cols.start] <= 1 - _TOUCHING
+        ]
+        for i in crossed:
+            shared[i] = shared[i + 1] = True
+        shares[owner].append(piece)
+    tallest = max((rows.stop - rows.start for share in shares for rows, _, _ in share), default=0)
+    found: list[tuple[NDArray[np.float32] | None, Box, list[DigitPiece]]] = []
+    for digit, (first, last), pieces, touches, centre in zip(
+        path, columns, shares, shared, centres, strict=True
+    ):
+        if touches or not pieces:
+            box = _ink_box(ink, whole, slice(first, last))
+            found.append((digit.probabilities, box or (frame.top, first, frame.bottom, last), []))
+            continue
+        groups = _digits_in(pieces, tallest)
+        nearest = min(range(len(groups)), key=lambda g: abs(_centre(groups[g]) - centre))
+        for g, group in enumerate(groups):
+            found.append((digit.probabilities if g == nearest else None, _box(group), group))
+    alone = [i for i, (_, _, group) in enumerate(found) if group]
+    checked = iter(
+        predict_proba(np.stack([frame_digit(_ink_of(ink, found[i][2])) for i in alone]))
+        if alone
+        else ()
+    )
+    probabilities = []
+    for read, _, group in found:
+        own = next(checked) if group else None
+        if own is None:
+            assert read is not None
+            probabilities.append(read)
+        elif read is None:
+            probabilities.append(own)
+        else:
+            product = read * own
+            probabilities.append(product / product.sum() if product.sum() > 0 else own)
+    return _digit_string(probabilities, [box for _, box, _ in found], threshold)
+
+
+def _digits_in(pieces: list[DigitPiece], tallest: int) -> list[list[DigitPiece]]:
+    """Return the blobs in one digit's share grouped into digits: one, or one per tall blob.
+
+    Two or more blobs nearly as tall as the tallest of the number, side by
+    side, are two digits the number reader ran together (often a faint or
+    narrow one it missed); shorter blobs join the nearest tall one.
+    """
+    tall = [p for p in pieces if p[0].stop - p[0].start >= _TALL * tallest]
+    if len(tall) < 2:
+        return [pieces]
+    groups: list[list[DigitPiece]] = [[p] for p in tall]
+    for piece in pieces:
+        if all(piece is not p for p in tall):
+            nearest = min(groups, key=lambda g: abs(_centre(g) - _centre([piece])))
+            nearest.append(piece)
+    return sorted(groups, key=_centre)
+
+
+def _centre(pieces: list[DigitPiece]) -> float:
+    return float(sum((cols.start + cols.stop) / 2 for _, cols, _ in pieces) / len(pieces))
+
+
+def _box(pieces: list[DigitPiece]) -> Box:
+    return (
+        min(rows.start for rows, _, _ in pieces),
+        min(cols.start for _, cols, _ in pieces),
+        max(rows.stop for rows, _, _ in pieces),
+        max(cols.stop for _, cols, _ in pieces),
+    )
+
+
+def _ink_of(ink: NDArray[np.float64], pieces: list[DigitPiece]) -> NDArray[np.float64]:
+    """Return the ink of ``pieces`` alone, cropped to their box."""
+    top, left, bottom, right = _box(pieces)
+    digit = np.zeros((bottom - top, right - left))
+    for rows, cols, mask in pieces:
+        window = digit[rows.start - top : rows.stop - top, cols.start - left : cols.stop - left]
+        np.maximum(window, np.where(mask, ink[rows, cols], 0.0), out=window)
+    return digit

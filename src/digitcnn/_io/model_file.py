@@ -1,15 +1,20 @@
-"""The model file: a ``.keras`` archive with digitcnn's metadata, its schema written and read here.
+"""The model files: ``.keras`` archives with digitcnn's metadata, their schemas written and read.
 
 A digitcnn model file is an ordinary Keras ``.keras`` archive with one extra
 member, ``digitcnn.json``, holding the library's metadata. Keras ignores the
 extra member, so the file also opens with :func:`keras.saving.load_model`.
+Its ``format`` says what it holds: a :class:`~digitcnn.DigitClassifier`
+(``FORMAT_NAME``) or a :class:`~digitcnn.NumberReader`
+(``READER_FORMAT_NAME``).
 
 The metadata (format version 1) holds ``format`` and ``format_version``; the
 versions of digitcnn, Keras and TensorFlow that wrote it and when
 (``saved_at``); the classifier's hyperparameters (``params``) and the
 resolved recipe it trained with (``recipe``); the input contract
 (``preprocessing``); the ``classes``; the per-epoch ``history`` and the
-``final_metrics``. Writing is atomic; reading keeps Keras's safe mode on.
+``final_metrics``. A number reader's holds the same versions, its
+``params``, ``history`` and ``final_metrics``, and its input contract.
+Writing is atomic; reading keeps Keras's safe mode on.
 """
 
 from __future__ import annotations
@@ -35,14 +40,19 @@ from digitcnn._constants import IMAGE_SIZE, INPUT_SHAPE, MAX_PIXEL, NUM_CLASSES
 from digitcnn._training.recipes import Recipe, recipe_from_dict
 from digitcnn._validation import check_network_shapes
 from digitcnn._version import __version__
+from digitcnn._vision.number_frame import FRAME_HEIGHT, STEP_WIDTH
 
 __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
     "METADATA_MEMBER",
+    "READER_FORMAT_NAME",
     "SavedClassifier",
+    "SavedReader",
     "read_model",
+    "read_number_reader",
     "write_model",
+    "write_number_reader",
 ]
 
 METADATA_MEMBER = "digitcnn.json"
@@ -51,10 +61,14 @@ METADATA_MEMBER = "digitcnn.json"
 FORMAT_NAME = "digitcnn.DigitClassifier"
 """Value of the metadata's ``format`` key, which marks a file as digitcnn's."""
 
+READER_FORMAT_NAME = "digitcnn.NumberReader"
+"""Value of the metadata's ``format`` key in a number reader's file."""
+
 FORMAT_VERSION = 1
 """Version of the metadata layout; files of another version are refused."""
 
 _SUFFIX = ".keras"
+_KINDS = {FORMAT_NAME: "DigitClassifier", READER_FORMAT_NAME: "NumberReader"}
 
 
 def _check_suffix(path: Path) -> None:
@@ -80,6 +94,35 @@ class SavedClassifier:
     """The whole of ``digitcnn.json``."""
 
 
+@dataclasses.dataclass(frozen=True)
+class SavedReader:
+    """What a number reader's file holds, read and checked."""
+
+    model: keras.Model
+    """The network, uncompiled."""
+    params: dict[str, Any]
+    """The reader's hyperparameters, as passed to its constructor."""
+    history: dict[str, list[float]]
+    """Loss per epoch."""
+
+
+def _common(
+    format_name: str, params: Mapping[str, Any], history: Mapping[str, list[float]]
+) -> dict[str, Any]:
+    """Return the metadata that every digitcnn model file has."""
+    return {
+        "format": format_name,
+        "format_version": FORMAT_VERSION,
+        "digitcnn_version": __version__,
+        "keras_version": keras.__version__,
+        "tensorflow_version": tf.__version__,
+        "saved_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        "params": dict(params),
+        "history": dict(history),
+        "final_metrics": {key: values[-1] for key, values in history.items() if values},
+    }
+
+
 def _metadata(
     params: Mapping[str, Any],
     recipe: Recipe,
@@ -87,13 +130,7 @@ def _metadata(
     classes: NDArray[np.int64],
 ) -> dict[str, Any]:
     return {
-        "format": FORMAT_NAME,
-        "format_version": FORMAT_VERSION,
-        "digitcnn_version": __version__,
-        "keras_version": keras.__version__,
-        "tensorflow_version": tf.__version__,
-        "saved_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
-        "params": dict(params),
+        **_common(FORMAT_NAME, params, history),
         "recipe": dataclasses.asdict(recipe),
         "preprocessing": {
             "input_shape": list(INPUT_SHAPE),
@@ -103,8 +140,6 @@ def _metadata(
             "image_size": IMAGE_SIZE,
         },
         "classes": classes.tolist(),
-        "history": dict(history),
-        "final_metrics": {key: values[-1] for key, values in history.items() if values},
     }
 
 
@@ -117,7 +152,31 @@ def write_model(
     history: Mapping[str, list[float]],
     classes: NDArray[np.int64],
 ) -> None:
-    """Write ``model`` and the classifier's metadata to ``path`` atomically.
+    """Write ``model`` and the classifier's metadata to ``path`` atomically (see ``_write``)."""
+    _write(path, model, _metadata(params, recipe, history, classes))
+
+
+def write_number_reader(
+    path: os.PathLike[str] | str,
+    model: keras.Model,
+    *,
+    params: Mapping[str, Any],
+    history: Mapping[str, list[float]],
+) -> None:
+    """Write a number reader's network and metadata to ``path`` atomically (see ``_write``)."""
+    metadata = _common(READER_FORMAT_NAME, params, history)
+    metadata["preprocessing"] = {
+        "input_shape": [FRAME_HEIGHT, None, 1],
+        "input_dtype": "float32",
+        "input_range": [0.0, 1.0],
+        "step_width": STEP_WIDTH,
+        "classes": "the digits 0-9, then the CTC blank",
+    }
+    _write(path, model, metadata)
+
+
+def _write(path: os.PathLike[str] | str, model: keras.Model, metadata: dict[str, Any]) -> None:
+    """Write ``model`` and ``metadata`` to ``path`` atomically.
 
     The archive is written to a temporary file in the same folder, flushed to
     disk and then renamed over ``path`` in one step, so ``path`` always holds
@@ -135,13 +194,12 @@ def write_model(
         network.set_weights(model.get_weights())
         network.save(staged)
         with zipfile.ZipFile(staged, "a", compression=zipfile.ZIP_DEFLATED) as archive:
-            metadata = _metadata(params, recipe, history, classes)
             archive.writestr(METADATA_MEMBER, json.dumps(metadata, indent=2, sort_keys=True))
         os.chmod(staged, mode)
 
 
-def _read_metadata(path: Path) -> dict[str, Any]:
-    """Return the checked digitcnn metadata of the archive at ``path``."""
+def _read_metadata(path: Path, format_name: str) -> dict[str, Any]:
+    """Return the checked metadata of the archive at ``path``, which must be of ``format_name``."""
     if not zipfile.is_zipfile(path):
         raise ValueError(f"{path} is not a digitcnn model: not a .keras (zip) archive")
     try:
@@ -159,8 +217,12 @@ def _read_metadata(path: Path) -> dict[str, Any]:
         raise ValueError(f"{path} is corrupted: {exc}") from exc
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path} is corrupted: unreadable {METADATA_MEMBER} ({exc})") from exc
-    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
+    if not isinstance(metadata, dict) or metadata.get("format") not in _KINDS:
         raise ValueError(f"{path} is not a digitcnn model: unknown metadata format")
+    if metadata["format"] != format_name:
+        raise ValueError(
+            f"{path} holds a {_KINDS[metadata['format']]}, not a {_KINDS[format_name]}"
+        )
     version = metadata.get("format_version")
     if version != FORMAT_VERSION:
         raise ValueError(
@@ -186,6 +248,32 @@ def _classes(value: object) -> NDArray[np.int64]:
     return np.arange(NUM_CLASSES, dtype=np.int64)
 
 
+def _read(
+    path: os.PathLike[str] | str, format_name: str
+) -> tuple[keras.Model, dict[str, Any], Path]:
+    """Return the network and checked metadata of a file of ``format_name``, and its path."""
+    source = Path(path)
+    if not source.exists():
+        raise FileNotFoundError(f"model file not found: {source}")
+    if not source.is_file():
+        raise ValueError(f"{source} is not a digitcnn model: not a file")
+    _check_suffix(source)
+    metadata = _read_metadata(source, format_name)
+    try:
+        model = keras.saving.load_model(source, compile=False, safe_mode=True)
+    except Exception as exc:  # Keras raises many types for a damaged archive
+        raise ValueError(
+            f"{source} is corrupted or not loadable by this Keras: {type(exc).__name__}: {exc}"
+        ) from exc
+    return model, metadata, source
+
+
+def _params(value: object) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError(f"its params must be a dict; got {value!r}")
+    return value
+
+
 def read_model(path: os.PathLike[str] | str) -> SavedClassifier:
     """Read a model written by :func:`write_model`, with Keras's safe mode on.
 
@@ -202,31 +290,47 @@ def read_model(path: os.PathLike[str] | str) -> SavedClassifier:
         If ``path`` is not a digitcnn model file, is corrupted, or its
         metadata breaks the schema.
     """
-    source = Path(path)
-    if not source.exists():
-        raise FileNotFoundError(f"model file not found: {source}")
-    if not source.is_file():
-        raise ValueError(f"{source} is not a digitcnn model: not a file")
-    _check_suffix(source)
-    metadata = _read_metadata(source)
-    try:
-        model = keras.saving.load_model(source, compile=False, safe_mode=True)
-    except Exception as exc:  # Keras raises many types for a damaged archive
-        raise ValueError(
-            f"{source} is corrupted or not loadable by this Keras: {type(exc).__name__}: {exc}"
-        ) from exc
+    model, metadata, source = _read(path, FORMAT_NAME)
     check_network_shapes(source, model.input_shape, model.output_shape)
-    params = metadata.get("params")
     try:
-        if not isinstance(params, dict):
-            raise ValueError(f"its params must be a dict; got {params!r}")
         return SavedClassifier(
             model=model,
-            params=params,
+            params=_params(metadata.get("params")),
             recipe=recipe_from_dict(metadata.get("recipe")),
             history=_history(metadata.get("history", {})),
             classes=_classes(metadata.get("classes")),
             metadata=metadata,
+        )
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{source} has invalid metadata: {error}") from None
+
+
+def read_number_reader(path: os.PathLike[str] | str) -> SavedReader:
+    """Read a number reader written by :func:`write_number_reader`, with Keras's safe mode on.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If ``path`` is not a number reader's file, is corrupted, or its
+        network maps other shapes than a strip to step probabilities.
+    """
+    model, metadata, source = _read(path, READER_FORMAT_NAME)
+    shapes = [
+        tuple(None if d is None else int(d) for d in s)
+        for s in (model.input_shape, model.output_shape)
+    ]
+    if shapes[0][1:] != (FRAME_HEIGHT, None, 1) or shapes[1][2:] != (NUM_CLASSES + 1,):
+        raise ValueError(
+            f"{source} is not a digitcnn number reader: its network maps {shapes[0]} to "
+            f"{shapes[1]}; expected (n, {FRAME_HEIGHT}, width, 1) to (n, steps, {NUM_CLASSES + 1})"
+        )
+    try:
+        return SavedReader(
+            model=model,
+            params=_params(metadata.get("params")),
+            history=_history(metadata.get("history", {})),
         )
     except (TypeError, ValueError) as error:
         raise ValueError(f"{source} has invalid metadata: {error}") from None

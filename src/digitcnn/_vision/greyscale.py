@@ -1,4 +1,4 @@
-"""Picture files, Pillow images and arrays to greyscale pixels in [0, 1]."""
+"""Picture files, Pillow images and arrays to pixels in [0, 1]: greyscale, or colour kept."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from PIL import Image, UnidentifiedImageError
 from digitcnn._types import ImageInput
 from digitcnn._validation import PICTURE_PIXELS, numeric_array, pixel_divisor
 
-__all__ = ["MAX_IMAGE_PIXELS", "MIN_IMAGE_SIDE", "read_grey"]
+__all__ = ["LUMA", "MAX_IMAGE_PIXELS", "MIN_IMAGE_SIDE", "read_grey", "read_pixels"]
 
 MAX_IMAGE_PIXELS = 50_000_000
 """Largest image accepted, in pixels (a 7,000 x 7,000 photo); larger ones are refused."""
@@ -21,7 +21,8 @@ MIN_IMAGE_SIDE = 2
 """Smallest height and width accepted, in pixels."""
 
 _CHANNELS = (1, 2, 3, 4)  # grey, grey + alpha, RGB, RGBA
-_LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R 601, as Pillow's convert("L")
+LUMA = np.array([0.299, 0.587, 0.114])
+"""The weights of red, green and blue in a pixel's luminance (ITU-R 601, as Pillow's "L")."""
 
 
 def _open(path: Path) -> NDArray[np.float64]:
@@ -82,23 +83,26 @@ def _from_array(array: NDArray[np.generic], name: str) -> NDArray[np.float64]:
     if values.ndim == 2:
         return values
     channels = values.shape[-1]
-    colour = values[..., :3] @ _LUMA if channels >= 3 else values[..., 0]
+    colour = values[..., :3] if channels >= 3 else values[..., 0]
     if channels in (2, 4):
         colour = _flatten_alpha(colour, values[..., -1])
     return colour
 
 
-def _flatten_alpha(grey: NDArray[np.float64], alpha: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Composite ``grey`` over the background that contrasts with its opaque pixels.
+def _flatten_alpha(colour: NDArray[np.float64], alpha: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Composite ``colour`` over the background that contrasts with its opaque pixels.
 
     A digit drawn on a transparent canvas is visible whatever its colour: dark
     ink goes onto white, light ink onto black.
     """
     opaque = alpha > 0.5
     if opaque.all() or not opaque.any():
-        return grey if opaque.all() else alpha
+        return colour if opaque.all() else alpha
+    grey = colour @ LUMA if colour.ndim == 3 else colour
     background = 0.0 if grey[opaque].mean() > 0.5 else 1.0
-    return alpha * grey + (1 - alpha) * background
+    weight = alpha[..., None] if colour.ndim == 3 else alpha
+    flat: NDArray[np.float64] = weight * colour + (1 - weight) * background
+    return flat
 
 
 def read_grey(image: ImageInput) -> NDArray[np.float64]:
@@ -113,6 +117,31 @@ def read_grey(image: ImageInput) -> NDArray[np.float64]:
     -------
     numpy.ndarray of float64
         Shape ``(height, width)``, values in [0, 1].
+
+    Raises
+    ------
+    FileNotFoundError, ValueError, TypeError
+        If the picture cannot be read, as :func:`~digitcnn.to_mnist` says.
+    """
+    pixels = read_pixels(image)
+    grey: NDArray[np.float64] = pixels @ LUMA if pixels.ndim == 3 else pixels
+    return grey
+
+
+def read_pixels(image: ImageInput) -> NDArray[np.float64]:
+    """Return ``image`` as floats in [0, 1]: greyscale, or RGB if it has colour.
+
+    Transparency is flattened as for :func:`read_grey`.
+
+    Parameters
+    ----------
+    image : str, os.PathLike, PIL.Image.Image or numpy.ndarray
+        A picture, as :func:`~digitcnn.to_mnist` accepts it.
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        Shape ``(height, width)`` or ``(height, width, 3)``, values in [0, 1].
 
     Raises
     ------

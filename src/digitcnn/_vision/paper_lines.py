@@ -1,4 +1,4 @@
-"""Removing the lines of the paper from a picture of handwriting, keeping the ink.
+"""The lines of the paper in a picture of handwriting: removed, keeping the ink; form boxes found.
 
 Notebook rules, margin lines, squared grids and the walls of a form's boxes
 are long, thin and straight; pen strokes are not. The picture becomes ink
@@ -32,19 +32,18 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image
 from scipy import ndimage
 from skimage.filters import threshold_otsu
 
+from digitcnn._vision.greyscale import LUMA
 from digitcnn._vision.mnist_style import ink_map
 
-__all__ = ["clean_paper", "find_comb_boxes", "remove_rules"]
+__all__ = ["Box", "clean_paper"]
 
 Float = NDArray[np.float64]
-Picture = NDArray[np.generic] | Image.Image
-"""A picture as :func:`remove_rules` takes it."""
+Box = tuple[int, int, int, int]
+"""A rectangle in a picture: (top, left, bottom, right), bottom and right exclusive."""
 
-_LUMA = np.array([0.299, 0.587, 0.114])
 _MAX_TILT = 4.0  # degrees of page rotation searched
 _ACROSS = 0.6  # horizontal lines span this fraction of the picture's width
 _DOWN = 0.6  # vertical lines this fraction of its height (or of the rules' span)
@@ -76,18 +75,12 @@ class _Lines(NamedTuple):
     height: int  # of the picture
 
 
-def _as_rgb(picture: Picture) -> Float:
-    """Return ``picture`` as dark-on-light RGB floats in [0, 1], shape (h, w, 3)."""
-    if isinstance(picture, Image.Image):
-        picture = np.asarray(picture.convert("RGB"))
-    array = np.asarray(picture)
-    rgb = array.astype(np.float64) / (255.0 if array.dtype.kind in "ui" else 1.0)
-    if rgb.ndim == 2:
-        rgb = np.repeat(rgb[..., None], 3, axis=2)
-    rgb = rgb[..., :3]
-    if np.median(rgb @ _LUMA) < 0.5:  # light ink on a dark ground
+def _as_rgb(pixels: Float) -> Float:
+    """Return ``pixels`` (grey or RGB in [0, 1]) as dark-on-light RGB, shape (h, w, 3)."""
+    rgb = np.repeat(pixels[..., None], 3, axis=2) if pixels.ndim == 2 else pixels
+    if np.median(rgb @ LUMA) < 0.5:  # light ink on a dark ground
         rgb = 1.0 - rgb
-    return np.clip(rgb, 0.0, 1.0)
+    return rgb
 
 
 def _absorbance(rgb: Float) -> tuple[Float, Float]:
@@ -101,9 +94,9 @@ def _absorbance(rgb: Float) -> tuple[Float, Float]:
         axis=-1,
     )
     absorbed = np.clip(1.0 - rgb / np.maximum(paper, 1e-3), 0.0, 1.0)
-    darkness = absorbed @ _LUMA
+    darkness = absorbed @ LUMA
     smooth = ndimage.uniform_filter(absorbed, size=(3, 3, 1))
-    tint = (smooth.max(axis=-1) - smooth.min(axis=-1)) / np.maximum(smooth @ _LUMA, 1e-3)
+    tint = (smooth.max(axis=-1) - smooth.min(axis=-1)) / np.maximum(smooth @ LUMA, 1e-3)
     weight = np.clip((_TINT[0] - tint) / _TINT[1], 0.0, 1.0)
     return darkness, weight
 
@@ -213,7 +206,8 @@ def _runs(darkness: Float, slope: float, length: int, dark: float, floor: float)
     level = np.median(ridge)
     noise = 1.4826 * np.median(np.abs(ridge - level))
     faint = level + max(0.02, 3 * noise)  # the faintest line told from the paper's grain
-    found = (ridge > faint) | (straight > dark)
+    core = (ridge > faint) | (straight > dark)
+    found = core
     found = ndimage.maximum_filter1d(found, 3, axis=0)  # the straightening is good to a pixel
     found = ndimage.minimum_filter1d(
         ndimage.maximum_filter1d(found, _BRIDGE, axis=1), _BRIDGE, axis=1
@@ -223,7 +217,9 @@ def _runs(darkness: Float, slope: float, length: int, dark: float, floor: float)
         ndimage.minimum_filter1d(found, length, axis=1), length, axis=1
     )
     labels, count = ndimage.label(found, structure=np.ones((3, 3)))
-    values = _medians(ridge, labels, count)
+    # the run's typical ridge over its own pixels, not the pixel beside it that the
+    # widening added (half of a 2-pixel line's widened run)
+    values = _medians(ridge, np.where(core, labels, 0), count)
     labels = np.where(found & (ridge > 0.35 * values[labels]) & (values[labels] > 0), labels, 0)
     segments: list[_Segment] = []
     clear: list[tuple[float, float, float]] = []  # each line's support, both sides and each
@@ -480,8 +476,8 @@ def _down(
     return full + paired
 
 
-def _analyse(picture: Picture) -> _Lines:
-    rgb = _as_rgb(picture)
+def _analyse(pixels: Float) -> _Lines:
+    rgb = _as_rgb(pixels)
     darkness, weight = _absorbance(rgb)
     height, width = darkness.shape
     noise = 1.4826 * np.median(np.abs(darkness - np.median(darkness)))
@@ -543,7 +539,7 @@ def _ink(lines: _Lines) -> Float:
     return cleaned
 
 
-def _boxes(lines: _Lines) -> list[tuple[int, int]]:
+def _boxes(lines: _Lines) -> list[Box]:
     walls = [w for w in lines.walls if w[1] > 2 and w[2] < lines.height - 2]  # not a grid's
     if len(walls) < 2 or len(lines.rows) < 2:
         return []
@@ -562,42 +558,19 @@ def _boxes(lines: _Lines) -> list[tuple[int, int]]:
     typical = float(np.median(widths[widths >= 0.5 * widths.max()]))  # boxes, not the gaps between
     half = lines.thickness / 2 + 1
     return [
-        (int(np.ceil(left + half)), int(np.floor(right - half)) + 1)
+        (int(top), int(np.ceil(left + half)), int(np.ceil(bottom)), int(np.floor(right - half)) + 1)
         for left, right in itertools.pairwise(centres)
         if right - left >= 0.6 * typical
     ]
 
 
-def remove_rules(picture: Picture) -> Float:
-    """Return the ink of a picture of handwriting, without the lines of the paper.
+def clean_paper(pixels: Float) -> tuple[Float, list[Box]]:
+    """Return the ink of a picture of handwriting without the paper's lines, and its form boxes.
 
     Removes notebook rules, margin lines, squared grids and the walls of
     form boxes (long, thin, straight lines) but not the pen strokes that
     cross them; the dots of a dot grid are too small to count as ink and
-    go as specks. On plain paper it is ``mnist_style.ink_map`` of the ink.
-
-    Parameters
-    ----------
-    picture : numpy.ndarray or PIL.Image.Image
-        A greyscale or RGB(A) picture: uint8 on the 0-255 scale or floats in
-        [0, 1], dark ink on light paper (or light on dark).
-
-    Returns
-    -------
-    numpy.ndarray of float64
-        The ink: light strokes on a zero background, values in [0, 1], the
-        picture's height and width, as ``mnist_style.ink_map`` returns it.
-
-    Raises
-    ------
-    EmptyImageError
-        If no ink is left.
-    """
-    return _ink(_analyse(picture))
-
-
-def find_comb_boxes(picture: Picture) -> list[tuple[int, int]]:
-    """Return the columns inside each box of a form's comb field, left to right.
+    go as specks. On plain paper the ink is ``mnist_style.ink_map``'s.
 
     A comb field is a row of boxes, sharing their walls or standing apart:
     vertical walls that stop at a top and a bottom line, with no other
@@ -606,38 +579,25 @@ def find_comb_boxes(picture: Picture) -> list[tuple[int, int]]:
 
     Parameters
     ----------
-    picture : numpy.ndarray or PIL.Image.Image
-        A picture, as :func:`remove_rules` takes it.
-
-    Returns
-    -------
-    list of (int, int)
-        Each box's first and last-plus-one column inside its walls (at the
-        boxes' mid-height; the page may be tilted a little); empty if the
-        picture has no comb field.
-    """
-    return _boxes(_analyse(picture))
-
-
-def clean_paper(picture: Picture) -> tuple[Float, list[tuple[int, int]]]:
-    """Return both :func:`remove_rules` and :func:`find_comb_boxes`, finding the lines once.
-
-    Parameters
-    ----------
-    picture : numpy.ndarray or PIL.Image.Image
-        A picture, as :func:`remove_rules` takes it.
+    pixels : numpy.ndarray of float
+        A greyscale ``(h, w)`` or RGB ``(h, w, 3)`` picture in [0, 1], as
+        ``greyscale.read_pixels`` returns it; dark ink on light paper or
+        light on dark.
 
     Returns
     -------
     ink : numpy.ndarray of float64
-        The ink without the paper's lines.
-    boxes : list of (int, int)
-        The columns inside each box of a comb field, if any.
+        Light strokes on a zero background, values in [0, 1], the picture's
+        height and width.
+    boxes : list of Box
+        The inside of each box of a comb field, left to right (its columns
+        at the boxes' mid-height, its rows those of the walls; the page may
+        be tilted a little); empty if the picture has none.
 
     Raises
     ------
     EmptyImageError
         If no ink is left.
     """
-    lines = _analyse(picture)
+    lines = _analyse(pixels)
     return _ink(lines), _boxes(lines)

@@ -1,0 +1,255 @@
+"""Reading whole numbers: the number reader, its strip, CTC decoding, paper lines and form boxes."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import Split, number
+from numpy.typing import NDArray
+from PIL import Image
+
+import digitcnn
+from digitcnn import UNREAD, DigitClassifier, EmptyImageError, NotFittedError, NumberReader
+from digitcnn._estimator.number_reader import best_path
+from digitcnn._training.number_network import BLANK
+from digitcnn._training.number_sets import compose_number
+from digitcnn._vision.number_frame import FRAME_HEIGHT, STEP_WIDTH, frame_number
+
+PALE_BLUE = (150, 180, 235)
+RED = (220, 90, 100)
+
+
+@pytest.fixture(scope="module")
+def classifier() -> DigitClassifier:
+    return DigitClassifier.pretrained()
+
+
+@pytest.fixture(scope="module")
+def tiny_reader(train_slice: Split) -> NumberReader:
+    x, y = train_slice
+    return NumberReader(numbers=96, epochs=1, batch_size=32, workers=1).fit(x, y)
+
+
+def written(ink: NDArray[np.floating], margin: int = 20) -> NDArray[np.uint8]:
+    """Return light-on-dark ``ink`` in [0, 1] as dark ink on a white RGB page."""
+    page = 255 - np.round(np.pad(ink, margin) * 230).astype(np.uint8)
+    return np.repeat(page[..., None], 3, axis=2)
+
+
+def texts(y: NDArray[np.uint8]) -> str:
+    return "".join(str(d) for d in y)
+
+
+# -- the strip and the decoding ------------------------------------------------------
+
+
+def test_a_strip_is_the_readers_height_and_a_whole_number_of_steps() -> None:
+    ink = np.zeros((90, 300))
+    ink[20:70, 40:250] = 1.0
+    frame = frame_number(ink)
+    assert frame.pixels.shape[0] == FRAME_HEIGHT
+    assert frame.pixels.shape[1] % STEP_WIDTH == 0
+    assert frame.pixels.dtype == np.float32
+    assert float(frame.pixels.max()) == 1.0
+    inked = np.flatnonzero(frame.pixels.any(axis=0))
+    first, last = frame.picture_columns(int(inked[0]), int(inked[-1]) + 1)
+    assert abs(first - 40) <= 1
+    assert abs(last - 250) <= 1
+    assert (frame.top, frame.bottom) == (20, 70)
+
+
+def test_a_strip_of_no_ink_or_of_ink_too_long_is_refused() -> None:
+    with pytest.raises(EmptyImageError):
+        frame_number(np.zeros((10, 10)))
+    line = np.zeros((10, 5000))
+    line[4:6] = 1.0
+    with pytest.raises(ValueError, match="too long to be read as one number"):
+        frame_number(line)
+
+
+def test_best_path_merges_repeats_and_drops_blanks() -> None:
+    path = [BLANK, 3, 3, BLANK, 3, 7, 7, BLANK]
+    steps = np.full((len(path), BLANK + 1), 0.01, dtype=np.float32)
+    steps[np.arange(len(path)), path] = 0.9
+    found = best_path(steps)
+    assert [int(d.probabilities.argmax()) for d in found] == [3, 3, 7]
+    assert [(d.first, d.stop) for d in found] == [(1, 3), (4, 5), (5, 7)]
+    for d in found:
+        assert d.probabilities.shape == (10,)
+        assert d.probabilities.sum() == pytest.approx(1.0)
+    assert best_path(steps[[0, 3, 7]]) == []
+
+
+# -- the reader as an estimator ------------------------------------------------------
+
+
+def test_a_reader_saves_and_loads_to_the_same_readings(
+    tiny_reader: NumberReader, tmp_path: Path
+) -> None:
+    path = tmp_path / "reader.keras"
+    tiny_reader.save(path)
+    loaded = NumberReader.load(path)
+    assert loaded.get_params() == tiny_reader.get_params()
+    assert loaded.history_ == tiny_reader.history_
+    ink = np.zeros((40, 100))
+    ink[5:35, 10:20] = 1.0
+    frame = frame_number(ink)
+    np.testing.assert_array_equal(
+        loaded.step_probabilities(frame), tiny_reader.step_probabilities(frame)
+    )
+    assert repr(tiny_reader) == "NumberReader(numbers=96, epochs=1, batch_size=32, workers=1)"
+
+
+def test_reader_and_classifier_files_are_not_confused(
+    tiny_reader: NumberReader, classifier: DigitClassifier, tmp_path: Path
+) -> None:
+    tiny_reader.save(tmp_path / "reader.keras")
+    classifier.save(tmp_path / "classifier.keras")
+    with pytest.raises(ValueError, match="holds a DigitClassifier, not a NumberReader"):
+        NumberReader.load(tmp_path / "classifier.keras")
+    with pytest.raises(ValueError, match="holds a NumberReader, not a DigitClassifier"):
+        DigitClassifier.load(tmp_path / "reader.keras")
+
+
+def test_an_unfitted_reader_says_so(classifier: DigitClassifier) -> None:
+    with pytest.raises(NotFittedError, match="NumberReader is not fitted"):
+        classifier.read_digits(np.full((40, 40), 255, dtype=np.uint8), reader=NumberReader())
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [({"numbers": 0}, ValueError), ({"epochs": 1.5}, TypeError), ({"verbose": 3}, ValueError)],
+)
+def test_bad_reader_parameters_are_refused_before_training(
+    params: dict[str, object], error: type[Exception], train_slice: Split
+) -> None:
+    x, y = train_slice
+    with pytest.raises(error):
+        NumberReader(**params).fit(x[:10], y[:10])  # type: ignore[arg-type]
+
+
+def test_the_pretrained_reader_is_small_and_documented() -> None:
+    folder = Path(digitcnn.__file__).parent / "pretrained"
+    assert (folder / "numbers.keras").stat().st_size <= 2_000_000
+    assert (
+        '"command": "python examples/make_number_reader.py"'
+        in (folder / "numbers.json").read_text()
+    )
+
+
+# -- reading numbers as people write them -----------------------------------------------
+
+
+def test_touching_digits_are_read(classifier: DigitClassifier, test_slice: Split) -> None:
+    x, y = test_slice
+    rng = np.random.default_rng(0)
+    right = 0
+    for start in range(0, 100, 5):
+        ink, _ = compose_number(list(x[start : start + 5]), rng, spacing="touching", height=40)
+        found = classifier.read_digits(written(ink))
+        right += found.text == texts(y[start : start + 5])
+        assert len(found.boxes) == len(found.digits) == len(found.confidences)
+    assert right >= 17, f"{right} of 20 touching numbers read exactly"
+
+
+def test_each_digit_gets_a_box_left_to_right(
+    classifier: DigitClassifier, test_slice: Split
+) -> None:
+    x, y = test_slice
+    found = classifier.read_digits(number([x[0], x[1], x[2], x[3]]))
+    assert found.text == texts(y[:4])
+    lefts = [box[1] for box in found.boxes]
+    assert lefts == sorted(lefts)
+    assert all(type(edge) is int for box in found.boxes for edge in box)
+    for top, left, bottom, right in found.boxes:
+        assert 0 <= top < bottom
+        assert 0 <= left < right
+
+
+def ruled(picture: NDArray[np.uint8], spacing: int) -> NDArray[np.uint8]:
+    """Return ``picture`` on lined paper: pale blue rules, a red margin line through digit one."""
+    page = picture.copy()
+    light = page.min(axis=2) > 200
+    rows = np.zeros(page.shape[:2], dtype=bool)
+    rows[spacing // 2 :: spacing] = True
+    rows[spacing // 2 + 1 :: spacing] = True
+    page[rows & light] = PALE_BLUE
+    ink = np.flatnonzero((picture.min(axis=2) < 128).any(axis=0))
+    page[:, ink[0] + 6 : ink[0] + 8] = np.where(
+        light[:, ink[0] + 6 : ink[0] + 8, None], RED, page[:, ink[0] + 6 : ink[0] + 8]
+    )
+    return page
+
+
+def test_lined_paper_does_not_add_digits(classifier: DigitClassifier, test_slice: Split) -> None:
+    x, y = test_slice
+    for start in (4, 9, 14):
+        picture = np.repeat(number(list(x[start : start + 4]))[..., None], 3, axis=2)
+        assert classifier.read_digits(ruled(picture, 30)).text == texts(y[start : start + 4])
+
+
+def test_digits_in_form_boxes_are_read_one_per_box(
+    classifier: DigitClassifier, test_slice: Split
+) -> None:
+    x, y = test_slice
+    cell = 90
+    page = np.full((cell + 60, 5 * cell + 60), 255, dtype=np.uint8)
+    for i in range(5):
+        digit = 255 - np.asarray(Image.fromarray(x[20 + i]).resize((84, 84)))
+        page[33 : 33 + 84, 30 + i * cell + 3 : 30 + i * cell + 87] = np.minimum(
+            page[33 : 33 + 84, 30 + i * cell + 3 : 30 + i * cell + 87], digit
+        )
+    for i in range(6):  # the walls
+        page[30 : 30 + cell, 30 + i * cell : 32 + i * cell] = 40
+    page[30:32, 30 : 32 + 5 * cell] = 40
+    page[28 + cell : 30 + cell, 30 : 32 + 5 * cell] = 40
+    found = classifier.read_digits(page)
+    assert found.text == texts(y[20:25])
+    for i, (_, left, _, right) in enumerate(found.boxes):
+        assert 30 + i * cell <= left < right <= 32 + (i + 1) * cell
+
+
+def test_no_ink_is_an_empty_number(classifier: DigitClassifier) -> None:
+    found = classifier.read_digits(np.full((80, 200, 3), 250, dtype=np.uint8))
+    assert (found.text, found.digits, found.confidences, found.boxes) == ("", (), (), ())
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.99, 1.0])
+def test_unsure_digits_are_question_marks(
+    classifier: DigitClassifier, test_slice: Split, threshold: float
+) -> None:
+    x, _ = test_slice
+    found = classifier.read_digits(number([x[0], x[1], x[2]]), min_confidence=threshold)
+    for char, digit, confidence in zip(found.text, found.digits, found.confidences, strict=True):
+        assert (char == "?") == (confidence < threshold) == (digit == UNREAD)
+
+
+@pytest.mark.parametrize(
+    ("shape", "match"), [((1, 5000), "at least 2x2"), ((8000, 8000), "more than the")]
+)
+def test_pictures_too_small_or_too_big_are_refused(
+    classifier: DigitClassifier, shape: tuple[int, int], match: str
+) -> None:
+    with pytest.raises(ValueError, match=match):
+        classifier.read_digits(np.zeros(shape, dtype=np.uint8))
+
+
+def test_a_truncated_file_is_refused(classifier: DigitClassifier, tmp_path: Path) -> None:
+    path = tmp_path / "number.png"
+    Image.fromarray(np.full((60, 200), 255, dtype=np.uint8)).save(path)
+    path.write_bytes(path.read_bytes()[:60])
+    with pytest.raises(ValueError, match="truncated or corrupted"):
+        classifier.read_digits(path)
+
+
+def test_forty_digits_in_a_row_are_read_nearly_right(
+    classifier: DigitClassifier, test_slice: Split
+) -> None:
+    x, y = test_slice
+    picture = written(compose_number(list(x[100:140]), np.random.default_rng(1), height=28)[0])
+    found = classifier.read_digits(picture)
+    # a digit or two wrong, missing or extra at most: 40 digits is 4 times the longest trained on
+    assert difflib.SequenceMatcher(None, found.text, texts(y[100:140])).ratio() >= 0.95
