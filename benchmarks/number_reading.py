@@ -244,7 +244,7 @@ def main() -> None:
         lines.append(
             f"| {r['row']} | {r['numbers']} | {target:.0%} ({verdict}) | "
             + " | ".join(cells)
-            + " |"
+            + f" | {r['readers'][names[0]]['miscounted']:.1%} |"
         )
     env = environment()
     lines += [

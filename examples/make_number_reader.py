@@ -29,7 +29,7 @@ from make_pretrained import DATA_DIR, checked_checksums
 
 import digitcnn
 from digitcnn import NumberReader, load_mnist
-from digitcnn._estimator.number_reader import best_path
+from digitcnn._estimator.decoding import best_path
 from digitcnn._training.number_sets import number_examples
 from digitcnn._vision.number_frame import NumberFrame
 

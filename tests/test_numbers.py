@@ -13,8 +13,8 @@ from PIL import Image
 
 import digitcnn
 from digitcnn import UNREAD, DigitClassifier, EmptyImageError, NotFittedError, NumberReader
-from digitcnn._estimator.number_reader import best_path
-from digitcnn._training.number_network import BLANK
+from digitcnn._constants import CTC_BLANK as BLANK
+from digitcnn._estimator.decoding import best_path
 from digitcnn._training.number_sets import compose_number
 from digitcnn._vision.number_frame import FRAME_HEIGHT, STEP_WIDTH, frame_number
 

@@ -28,6 +28,9 @@ INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
 NUM_CLASSES = 10
 """Number of classes: the digits 0 to 9."""
 
+CTC_BLANK = NUM_CLASSES
+"""The number reader's class for "no digit here" (CTC's blank); the digits keep 0-9."""
+
 MAX_PIXEL = 255
 """Largest value of an integer (8-bit) pixel; integer images are divided by it."""
 

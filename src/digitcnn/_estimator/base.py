@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Iterable, Iterator
-from typing import Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from digitcnn._constants import NUM_CLASSES, PREDICT_BATCH_SIZE
-from digitcnn._estimator.number_reader import NumberReader, pretrained_reader
 from digitcnn._estimator.readings import (
     DigitString,
     ImageReading,
@@ -28,6 +27,9 @@ from digitcnn._estimator.readings import (
 from digitcnn._exceptions import NotFittedError
 from digitcnn._types import ImageInput
 from digitcnn._validation import check_scalar, preprocess_batches, preprocess_labels
+
+if TYPE_CHECKING:
+    from digitcnn._estimator.number_reader import NumberReader
 
 __all__ = ["BaseDigitClassifier", "BatchForward"]
 
@@ -302,7 +304,9 @@ class BaseDigitClassifier(abc.ABC):
         read whole by a :class:`~digitcnn.NumberReader`, which needs no
         gaps between the digits: touching and overlapping digits are read
         too. Each digit that stands apart in a blob of its own is also read
-        by this classifier, and the two readings are combined.
+        by this classifier, and the two readings are combined. A picture
+        whose shorter side is over 160 pixels is read shrunk to that (the
+        boxes are given in the picture's own pixels).
 
         Parameters
         ----------
@@ -333,6 +337,8 @@ class BaseDigitClassifier(abc.ABC):
         self._check_fitted()
         threshold = _confidence_threshold(min_confidence)
         if reader is None:
+            from digitcnn._estimator.number_reader import pretrained_reader  # loads Keras
+
             reader = pretrained_reader()
         reader._check_fitted()
         return read_number(self.predict_proba, reader.step_probabilities, image, threshold)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import importlib.resources
 import os
@@ -16,46 +15,12 @@ from digitcnn._estimator.params import ParamsMixin
 from digitcnn._exceptions import NotFittedError
 from digitcnn._forward import compiled_forward
 from digitcnn._io.model_file import read_number_reader, write_number_reader
-from digitcnn._training.number_network import BLANK
 from digitcnn._training.number_training import StripBatches, make_numbers, train_number_network
 from digitcnn._validation import check_choice, check_scalar, preprocess_images, preprocess_labels
 from digitcnn._version import __version__
 from digitcnn._vision.number_frame import NumberFrame
 
-__all__ = ["NumberReader", "ReadDigit", "best_path", "pretrained_reader"]
-
-
-@dataclasses.dataclass(frozen=True)
-class ReadDigit:
-    """One digit of a best path: its probabilities and the steps that read it."""
-
-    probabilities: NDArray[np.float32]
-    """The ten digit probabilities at the step where the digit was surest, renormalised."""
-    first: int
-    """The first step that read it."""
-    stop: int
-    """The step after the last that read it."""
-
-
-def best_path(steps: NDArray[np.float32]) -> list[ReadDigit]:
-    """Return the digits of the most likely path through ``(steps, 11)`` probabilities.
-
-    CTC's greedy decoding: the most likely class at each step, repeats
-    merged, blanks dropped. Each digit keeps the run of steps that read it
-    and the digit probabilities at its surest step.
-    """
-    best = steps.argmax(axis=1)
-    digits: list[ReadDigit] = []
-    start = 0
-    for stop in range(1, len(best) + 1):
-        if stop < len(best) and best[stop] == best[start]:
-            continue
-        if best[start] != BLANK:
-            surest = start + int(steps[start:stop, best[start]].argmax())
-            own = steps[surest, :BLANK]
-            digits.append(ReadDigit(own / own.sum(), start, stop))
-        start = stop
-    return digits
+__all__ = ["NumberReader", "pretrained_reader"]
 
 
 class NumberReader(ParamsMixin):

@@ -11,13 +11,14 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from PIL import Image
 
 from digitcnn._constants import NUM_CLASSES, PREDICT_BATCH_SIZE
-from digitcnn._estimator.number_reader import best_path
+from digitcnn._estimator.decoding import best_path
 from digitcnn._exceptions import EmptyImageError
 from digitcnn._types import ImageInput
 from digitcnn._vision.greyscale import read_pixels
-from digitcnn._vision.mnist_style import frame_digit, to_mnist
+from digitcnn._vision.mnist_style import frame_digit, ink_map, to_mnist
 from digitcnn._vision.number_frame import STEP_WIDTH, NumberFrame, frame_number
 from digitcnn._vision.paper_lines import Box, clean_paper
 from digitcnn._vision.segmentation import DigitPiece, split_digits
@@ -33,6 +34,7 @@ __all__ = [
 ]
 
 _TOUCHING = 0.15  # a blob whose ink lies at least this much on both sides of a cut spans two digits
+_WORKING_SIDE = 160  # larger pictures are read with their shorter side shrunk to this
 _TALL = 0.6  # blobs at least this fraction of the number's tallest can be digits of their own
 
 UNREAD = -1
@@ -188,13 +190,44 @@ def read_number(
     threshold : float
         Digits below this probability are ``"?"``.
     """
+    pixels = read_pixels(image)
+    scale = min(1.0, _WORKING_SIDE / min(pixels.shape[:2]))
+    strokes, boxes = clean_paper(_resized(pixels, scale))
     try:
-        ink, boxes = clean_paper(read_pixels(image))
+        ink = ink_map(strokes)
     except EmptyImageError:
         return _digit_string([], [], threshold)
     if boxes:
-        return _read_boxes(predict_proba, ink, boxes, threshold)
-    return read_ink(predict_proba, step_probabilities, ink, threshold)
+        found = _read_boxes(predict_proba, ink, boxes, threshold)
+    else:
+        found = read_ink(predict_proba, step_probabilities, ink, threshold)
+    if scale == 1.0:
+        return found
+    return dataclasses.replace(
+        found,
+        boxes=tuple(
+            (int(t / scale), int(lf / scale), int(np.ceil(b / scale)), int(np.ceil(r / scale)))
+            for t, lf, b, r in found.boxes
+        ),
+    )
+
+
+def _resized(pixels: NDArray[np.float64], scale: float) -> NDArray[np.float64]:
+    """Return ``pixels`` (grey or RGB) resized by ``scale``, anti-aliased."""
+    if scale == 1.0:
+        return pixels
+    size = (max(2, round(pixels.shape[1] * scale)), max(2, round(pixels.shape[0] * scale)))
+    planes = pixels[..., None] if pixels.ndim == 2 else pixels
+    resized = [
+        np.asarray(
+            Image.fromarray(planes[..., k].astype(np.float32), mode="F").resize(
+                size, Image.Resampling.BOX
+            ),
+            dtype=np.float64,
+        )
+        for k in range(planes.shape[-1])
+    ]
+    return resized[0] if pixels.ndim == 2 else np.stack(resized, axis=-1)
 
 
 def _digit_string(
@@ -231,7 +264,7 @@ def _ink_box(ink: NDArray[np.float64], rows: slice, cols: slice) -> Box | None:
 def _read_boxes(
     predict_proba: ProbabilityFunction, ink: NDArray[np.float64], boxes: list[Box], threshold: float
 ) -> DigitString:
-    """Read one digit per box of a comb field; empty boxes are skipped."""
+    """Read one digit per box of a comb field; the boxes without ink are skipped."""
     found = []
     for _, left, _, right in boxes:
         box = _ink_box(ink, slice(0, ink.shape[0]), slice(left, right))

@@ -17,13 +17,10 @@ from typing import Any
 import keras
 from keras import layers, ops
 
-from digitcnn._constants import NUM_CLASSES
+from digitcnn._constants import CTC_BLANK, NUM_CLASSES
 from digitcnn._vision.number_frame import FRAME_HEIGHT
 
-__all__ = ["BLANK", "build_number_network", "ctc_loss"]
-
-BLANK = NUM_CLASSES
-"""The output class that stands for no digit: the digits keep their own numbers 0-9."""
+__all__ = ["build_number_network", "ctc_loss"]
 
 _BN_MOMENTUM = 0.9
 _PROBABILITY_FLOOR = 1e-7
@@ -94,5 +91,5 @@ def ctc_loss(texts: Any, probabilities: Any) -> Any:
         ops.log(ops.maximum(probabilities, _PROBABILITY_FLOOR)),
         lengths,
         ops.full((batch,), steps, dtype="int32"),
-        mask_index=BLANK,
+        mask_index=CTC_BLANK,
     )

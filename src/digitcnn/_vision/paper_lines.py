@@ -36,7 +36,6 @@ from scipy import ndimage
 from skimage.filters import threshold_otsu
 
 from digitcnn._vision.greyscale import LUMA
-from digitcnn._vision.mnist_style import ink_map
 
 __all__ = ["Box", "clean_paper"]
 
@@ -535,8 +534,7 @@ def _ink(lines: _Lines) -> Float:
     ):
         bridged = np.minimum(ndimage.grey_closing(ink, size=size), full)
         ink = np.where(mask, np.maximum(ink, bridged), ink)
-    cleaned: Float = ink_map(ink)
-    return cleaned
+    return ink
 
 
 def _boxes(lines: _Lines) -> list[Box]:
@@ -565,12 +563,14 @@ def _boxes(lines: _Lines) -> list[Box]:
 
 
 def clean_paper(pixels: Float) -> tuple[Float, list[Box]]:
-    """Return the ink of a picture of handwriting without the paper's lines, and its form boxes.
+    """Return the strokes of a picture of handwriting without the paper's lines, and its form boxes.
 
     Removes notebook rules, margin lines, squared grids and the walls of
     form boxes (long, thin, straight lines) but not the pen strokes that
-    cross them; the dots of a dot grid are too small to count as ink and
-    go as specks. On plain paper the ink is ``mnist_style.ink_map``'s.
+    cross them. What is left is each pixel's darkness over the paper:
+    ``mnist_style.ink_map`` of it (of all of it, or of one box) separates
+    the ink from the paper's grain, and the dots of a dot grid are too small
+    to count as ink and go as specks.
 
     A comb field is a row of boxes, sharing their walls or standing apart:
     vertical walls that stop at a top and a bottom line, with no other
@@ -586,18 +586,13 @@ def clean_paper(pixels: Float) -> tuple[Float, list[Box]]:
 
     Returns
     -------
-    ink : numpy.ndarray of float64
-        Light strokes on a zero background, values in [0, 1], the picture's
-        height and width.
+    strokes : numpy.ndarray of float64
+        The darkness of the pen strokes over the paper, values in [0, 1],
+        the picture's height and width.
     boxes : list of Box
         The inside of each box of a comb field, left to right (its columns
         at the boxes' mid-height, its rows those of the walls; the page may
         be tilted a little); empty if the picture has none.
-
-    Raises
-    ------
-    EmptyImageError
-        If no ink is left.
     """
     lines = _analyse(pixels)
     return _ink(lines), _boxes(lines)
