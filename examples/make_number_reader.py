@@ -6,7 +6,7 @@ images of ``data/mnist`` (checked against the official checksums), trains
 composed from the test images, and writes
 ``src/digitcnn/pretrained/numbers.keras`` with ``numbers.json`` beside it
 (command, seed, parameters, data checksums, accuracy, versions, time).
-About 17 minutes on 2 CPU cores::
+About 18 minutes on 2 CPU cores::
 
     python examples/make_number_reader.py
 """
