@@ -35,6 +35,7 @@ __all__ = [
 
 _TOUCHING = 0.15  # a blob whose ink lies at least this much on both sides of a cut spans two digits
 _WORKING_SIDE = 160  # larger pictures are read with their shorter side shrunk to this
+_NARROW = 1.0  # a blob wider than tall may be digits that touch
 _TALL = 0.6  # blobs at least this fraction of the number's tallest can be digits of their own
 
 UNREAD = -1
@@ -284,7 +285,8 @@ def read_ink(
 ) -> DigitString:
     """Return the number in ``ink`` (light strokes on zero), read whole and checked digit by digit.
 
-    The number reader reads the whole number, and each digit it reads has
+    The number reader reads the whole number (its blobs levelled to one
+    baseline first), and each digit it reads has
     its share of the columns (up to halfway to its neighbours' centres).
     The blobs of ink (``segmentation.split_digits``) go to the digit whose
     share holds their centre of mass; a digit whose blobs all lie within
@@ -296,7 +298,8 @@ def read_ink(
     """
     if not ink.any():
         return _digit_string([], [], threshold)
-    frame = frame_number(ink)
+    pieces = split_digits(ink)
+    frame = frame_number(_levelled(ink, pieces))
     path = best_path(step_probabilities(frame))
     whole = slice(0, ink.shape[0])
     if not path:
@@ -308,7 +311,7 @@ def read_ink(
     cuts = [(a + b) / 2 for a, b in itertools.pairwise(centres)]
     shares: list[list[DigitPiece]] = [[] for _ in path]
     shared = [False] * len(path)  # the digit touches a neighbour: one blob spans both
-    for piece in split_digits(ink):
+    for piece in pieces:
         rows, cols, mask = piece
         mass = np.where(mask, ink[rows, cols], 0.0).sum(axis=0)
         before = np.cumsum(mass) / mass.sum()  # the blob's ink left of each of its columns
@@ -322,16 +325,27 @@ def read_ink(
         for i in crossed:
             shared[i] = shared[i + 1] = True
         shares[owner].append(piece)
-    tallest = max((rows.stop - rows.start for share in shares for rows, _, _ in share), default=0)
+    tallest = max((rows.stop - rows.start for rows, _, _ in pieces), default=0)
     found: list[tuple[NDArray[np.float32] | None, Box, list[DigitPiece]]] = []
-    for digit, (first, last), pieces, touches, centre in zip(
+    if _one_digit_each(pieces, tallest):  # every blob is one whole digit: the blobs say how many
+        for piece in pieces:
+            cols = piece[1]
+            inside = [
+                d
+                for d, centre in zip(path, centres, strict=True)
+                if cols.start <= centre < cols.stop
+            ]
+            read = inside[0].probabilities if len(inside) == 1 else None
+            found.append((read, _box([piece]), [piece]))
+        path, columns, shares, shared, centres = [], [], [], [], []
+    for digit, (first, last), share, touches, centre in zip(
         path, columns, shares, shared, centres, strict=True
     ):
-        if touches or not pieces:
+        if touches or not share:
             box = _ink_box(ink, whole, slice(first, last))
-            found.append((digit.probabilities, box or (frame.top, first, frame.bottom, last), []))
+            found.append((digit.probabilities, box or (0, first, ink.shape[0], last), []))
             continue
-        groups = _digits_in(pieces, tallest)
+        groups = _digits_in(share, tallest)
         nearest = min(range(len(groups)), key=lambda g: abs(_centre(groups[g]) - centre))
         for g, group in enumerate(groups):
             found.append((digit.probabilities if g == nearest else None, _box(group), group))
@@ -353,6 +367,36 @@ def read_ink(
             product = read * own
             probabilities.append(product / product.sum() if product.sum() > 0 else own)
     return _digit_string(probabilities, [box for _, box, _ in found], threshold)
+
+
+def _levelled(ink: NDArray[np.float64], pieces: list[DigitPiece]) -> NDArray[np.float64]:
+    """Return ``ink`` with each blob moved up or down to the blobs' median middle row.
+
+    Digits written apart may dance above and below the line; the number
+    reader learnt numbers on a steadier baseline. Blobs of touching digits
+    move together, and specks that ``split_digits`` dropped are left out.
+    """
+    if len(pieces) < 2:
+        return ink
+    middles = [(rows.start + rows.stop) / 2 for rows, _, _ in pieces]
+    target = float(np.median(middles))
+    shifts = [round(target - middle) for middle in middles]
+    margin = max(abs(shift) for shift in shifts)
+    level = np.zeros((ink.shape[0] + 2 * margin, ink.shape[1]))
+    for (rows, cols, mask), shift in zip(pieces, shifts, strict=True):
+        top = rows.start + margin + shift
+        window = level[top : top + mask.shape[0], cols]
+        np.maximum(window, np.where(mask, ink[rows, cols], 0.0), out=window)
+    return level
+
+
+def _one_digit_each(pieces: list[DigitPiece], tallest: int) -> bool:
+    """Return whether each blob looks like one whole digit: nearly the tallest, not wide."""
+    return len(pieces) >= 2 and all(
+        rows.stop - rows.start >= _TALL * tallest
+        and cols.stop - cols.start <= _NARROW * (rows.stop - rows.start)
+        for rows, cols, _ in pieces
+    )
 
 
 def _digits_in(pieces: list[DigitPiece], tallest: int) -> list[list[DigitPiece]]:
