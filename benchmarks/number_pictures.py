@@ -24,6 +24,7 @@ from photos import INKS, _finish, _paper
 from scipy import ndimage
 
 from digitcnn._training.number_sets import MNIST_INK, compose_number
+from digitcnn._vision.paper_lines import Box
 
 __all__ = [
     "KINDS",
@@ -35,8 +36,6 @@ __all__ = [
 ]
 
 Rng = np.random.Generator
-Box = tuple[int, int, int, int]
-"""A rectangle in an image: (top, left, bottom, right), bottom and right exclusive."""
 Layer = tuple[NDArray[np.float64], tuple[float, float, float]]
 """Paper lines to draw: their coverage in [0, 1] and their colour on the 0-255 scale."""
 

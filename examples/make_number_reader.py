@@ -14,20 +14,12 @@ About 18 minutes on 2 CPU cores::
 from __future__ import annotations
 
 import argparse
-import datetime
-import hashlib
-import json
-import platform
-import sys
 import time
 from pathlib import Path
 
-import keras
 import numpy as np
-import tensorflow as tf
-from make_pretrained import DATA_DIR, checked_checksums
+from make_pretrained import DATA_DIR, DATA_SOURCE, checked_checksums, write_provenance
 
-import digitcnn
 from digitcnn import NumberReader, load_mnist
 from digitcnn._estimator.decoding import best_path
 from digitcnn._training.number_sets import number_examples
@@ -66,30 +58,23 @@ def main() -> None:
 
     args.output.parent.mkdir(parents=True, exist_ok=True)
     reader.save(args.output)
-    provenance = {
-        "command": " ".join(["python", "examples/make_number_reader.py", *sys.argv[1:]]),
-        "seed": args.seed,
-        "params": reader.get_params(),
-        "data": {"source": "data/mnist (the four official MNIST IDX files)", "sha256": checksums},
-        "train_images": len(x_train),
-        "test_metrics": {
-            "exact": accuracy,
-            "numbers": CHECK_NUMBERS,
-            "made_from": "MNIST test digits, 1-10 per number, spacing from apart to overlapping",
+    write_provenance(
+        args.output,
+        "examples/make_number_reader.py",
+        {
+            "seed": args.seed,
+            "params": reader.get_params(),
+            "data": DATA_SOURCE | {"sha256": checksums},
+            "train_images": len(x_train),
+            "test_metrics": {
+                "exact": accuracy,
+                "numbers": CHECK_NUMBERS,
+                "made_from": "MNIST test digits, 1-10 per number, apart to overlapping",
+            },
+            "history": reader.history_,
+            "train_seconds": round(seconds, 1),
         },
-        "history": reader.history_,
-        "train_seconds": round(seconds, 1),
-        "model_sha256": hashlib.sha256(args.output.read_bytes()).hexdigest(),
-        "versions": {
-            "digitcnn": digitcnn.__version__,
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-            "python": platform.python_version(),
-        },
-        "machine": platform.platform(),
-        "made_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    }
-    args.output.with_suffix(".json").write_text(json.dumps(provenance, indent=2) + "\n")
+    )
     print(f"wrote {args.output} ({args.output.stat().st_size:,} bytes) and its provenance")
 
 

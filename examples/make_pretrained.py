@@ -46,6 +46,27 @@ def checked_checksums(folder: Path) -> dict[str, str]:
     return sums
 
 
+DATA_SOURCE = {"source": "data/mnist (the four official MNIST IDX files)"}
+
+
+def write_provenance(model: Path, script: str, facts: dict[str, object]) -> None:
+    """Write ``model``'s provenance beside it: command, ``facts``, SHA-256, versions, time."""
+    provenance = {
+        "command": " ".join(["python", script, *sys.argv[1:]]),
+        **facts,
+        "model_sha256": hashlib.sha256(model.read_bytes()).hexdigest(),
+        "versions": {
+            "digitcnn": digitcnn.__version__,
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "python": platform.python_version(),
+        },
+        "machine": platform.platform(),
+        "made_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+    model.with_suffix(".json").write_text(json.dumps(provenance, indent=2) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
@@ -63,25 +84,18 @@ def main() -> None:
 
     args.output.parent.mkdir(parents=True, exist_ok=True)
     clf.save(args.output)
-    provenance = {
-        "command": " ".join(["python", "examples/make_pretrained.py", *sys.argv[1:]]),
-        "seed": args.seed,
-        "recipe": dataclasses.asdict(clf.recipe_),
-        "data": {"source": "data/mnist (the four official MNIST IDX files)", "sha256": checksums},
-        "train_images": len(x_train),
-        "test_metrics": {"accuracy": metrics["accuracy"], "loss": metrics["loss"]},
-        "train_seconds": round(seconds, 1),
-        "model_sha256": hashlib.sha256(args.output.read_bytes()).hexdigest(),
-        "versions": {
-            "digitcnn": digitcnn.__version__,
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-            "python": platform.python_version(),
+    write_provenance(
+        args.output,
+        "examples/make_pretrained.py",
+        {
+            "seed": args.seed,
+            "recipe": dataclasses.asdict(clf.recipe_),
+            "data": DATA_SOURCE | {"sha256": checksums},
+            "train_images": len(x_train),
+            "test_metrics": {"accuracy": metrics["accuracy"], "loss": metrics["loss"]},
+            "train_seconds": round(seconds, 1),
         },
-        "machine": platform.platform(),
-        "made_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    }
-    args.output.with_suffix(".json").write_text(json.dumps(provenance, indent=2) + "\n")
+    )
     print(f"wrote {args.output} ({args.output.stat().st_size:,} bytes) and its provenance")
 
 

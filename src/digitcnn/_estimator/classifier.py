@@ -27,7 +27,6 @@ from digitcnn._training.pipeline import invalid_element, training_data
 from digitcnn._training.recipes import DEFAULT_RECIPE, Recipe, resolve_recipe
 from digitcnn._types import ExportFormat
 from digitcnn._validation import check_choice, check_scalar
-from digitcnn._version import __version__
 
 __all__ = ["DigitClassifier"]
 
@@ -393,14 +392,9 @@ class DigitClassifier(ParamsMixin, BaseDigitClassifier):
             version, or is corrupted.
         """
         saved = read_model(path)
-        unknown = set(saved.params) - set(cls._param_defaults())
-        if unknown:
-            raise ValueError(
-                f"{path} has hyperparameters {sorted(unknown)} unknown to digitcnn {__version__}"
-            )
         # Stored unchanged, as by the constructor: they are checked when the
         # classifier is fitted again, and recipe_ says what this network was trained with.
-        classifier = cls(**saved.params)
+        classifier = cls._from_saved_params(saved.params, path)
         classifier.recipe_ = saved.recipe  # as trained, even if the recipe was retuned since
         classifier.model_ = saved.model
         classifier.history_ = saved.history

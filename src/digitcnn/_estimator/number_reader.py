@@ -17,7 +17,6 @@ from digitcnn._forward import compiled_forward
 from digitcnn._io.model_file import read_number_reader, write_number_reader
 from digitcnn._training.number_training import StripBatches, make_numbers, train_number_network
 from digitcnn._validation import check_choice, check_scalar, preprocess_images, preprocess_labels
-from digitcnn._version import __version__
 from digitcnn._vision.number_frame import NumberFrame
 
 __all__ = ["NumberReader", "pretrained_reader"]
@@ -192,12 +191,7 @@ class NumberReader(ParamsMixin):
             If the file is not a digitcnn number reader or is corrupted.
         """
         saved = read_number_reader(path)
-        unknown = set(saved.params) - set(cls._param_defaults())
-        if unknown:
-            raise ValueError(
-                f"{path} has hyperparameters {sorted(unknown)} unknown to digitcnn {__version__}"
-            )
-        reader = cls(**saved.params)
+        reader = cls._from_saved_params(saved.params, path)
         reader.model_ = saved.model
         reader.history_ = saved.history
         return reader

@@ -7,6 +7,8 @@ from typing import Any
 
 from typing_extensions import Self
 
+from digitcnn._version import __version__
+
 __all__ = ["ParamsMixin"]
 
 
@@ -22,6 +24,25 @@ class ParamsMixin:
     def _param_defaults(cls) -> dict[str, Any]:
         parameters = inspect.signature(cls.__init__).parameters
         return {name: p.default for name, p in parameters.items() if name != "self"}
+
+    @classmethod
+    def _from_saved_params(cls, params: dict[str, Any], source: object) -> Self:
+        """Return an estimator with the hyperparameters saved in the file ``source``.
+
+        They are stored unchanged, as by the constructor, and checked when
+        the estimator is fitted again.
+
+        Raises
+        ------
+        ValueError
+            If a saved name is not a hyperparameter of this class.
+        """
+        unknown = set(params) - set(cls._param_defaults())
+        if unknown:
+            raise ValueError(
+                f"{source} has hyperparameters {sorted(unknown)} unknown to digitcnn {__version__}"
+            )
+        return cls(**params)
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Return the hyperparameters, as passed to the constructor.

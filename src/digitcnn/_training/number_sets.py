@@ -20,6 +20,7 @@ from scipy import ndimage
 from skimage.morphology import disk
 
 from digitcnn._vision.number_frame import FRAME_HEIGHT, frame_number
+from digitcnn._vision.paper_lines import Box
 
 __all__ = [
     "MAX_TRAINING_DIGITS",
@@ -30,8 +31,6 @@ __all__ = [
 ]
 
 Rng = np.random.Generator
-Box = tuple[int, int, int, int]
-"""A rectangle in an image: (top, left, bottom, right), bottom and right exclusive."""
 
 SPACINGS = {"apart": (0.15, 0.60), "touching": (-0.25, 0.05), "any": (-0.3, 0.8)}
 """Gap between neighbouring digits, as a fraction of the number's mean digit width."""
