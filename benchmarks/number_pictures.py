@@ -1,11 +1,12 @@
-"""Synthetic handwritten numbers made from MNIST digits, on plain, ruled or form paper.
+"""Photographed handwritten numbers made from MNIST digits, on plain, ruled or form paper.
 
-``compose_number`` (the library's, which also makes the number reader's
-training numbers) writes a number: each digit is rescaled, slanted, its
-stroke thickened or thinned, and set beside the previous one on a wavering
-baseline, apart or touching. :func:`on_paper` puts such a number on plain,
-lined, squared or dotted paper and photographs it; :func:`compose_in_boxes`
-writes one digit per box of a form's comb field. :func:`paper_page` and
+:func:`write_number` writes a number with the digits of ``realworld.py``'s
+photos (each MNIST digit enlarged to 60-160 pixels, turned up to 10 degrees,
+its edges crisp as ink's) set side by side on a wavering baseline, apart or
+touching, by the library's ``line_up`` (which also sets the number reader's
+training numbers). :func:`on_paper` puts such a number on plain, lined,
+squared or dotted paper and photographs it; :func:`compose_in_boxes` writes
+one digit per box of a form's comb field. :func:`paper_page` and
 :func:`boxes_page` do the same and also return the ground truth (the ink and
 the paper's lines in the picture), for measuring line removal.
 
@@ -20,10 +21,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
-from photos import INKS, _finish, _paper
+from photos import INKS, _finish, _paper, _shape
 from scipy import ndimage
 
-from digitcnn._training.number_sets import MNIST_INK, compose_number
+from digitcnn._training.number_sets import MNIST_INK, line_up
 from digitcnn._vision.paper_lines import Box
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "compose_in_boxes",
     "on_paper",
     "paper_page",
+    "write_number",
 ]
 
 Rng = np.random.Generator
@@ -42,6 +44,7 @@ Layer = tuple[NDArray[np.float64], tuple[float, float, float]]
 KINDS = ("plain", "lined", "squared", "dotted", "boxes")
 PENS = {name: INKS[name] for name in ("black", "blue")}
 _MAX_TILT = 3.0  # degrees of rotation of the photographed page
+_HEIGHTS = (60, 160)  # the side MNIST's 28x28 frame is enlarged to, as photos.number_photo does
 
 
 class Page(NamedTuple):
@@ -63,6 +66,38 @@ class Page(NamedTuple):
     ink: NDArray[np.float32]
     rules: NDArray[np.float32]
     cells: list[Box]
+
+
+def _digit_ink(digit: NDArray[np.uint8], rng: Rng, height: int) -> NDArray[np.float64]:
+    """Return one digit as ``photos.py`` shapes it for a photo, cropped to its ink."""
+    mask = _shape(digit, height, rng, pen=None)
+    rows = np.flatnonzero((mask > 0.05).any(axis=1))
+    cols = np.flatnonzero((mask > 0.05).any(axis=0))
+    return mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def write_number(
+    digits: Sequence[NDArray[np.uint8]], rng: Rng, *, spacing: str = "apart"
+) -> NDArray[np.float32]:
+    """Write a number with the given MNIST digits as ``realworld.py``'s photos write digits.
+
+    Parameters
+    ----------
+    digits : sequence of numpy.ndarray of uint8
+        MNIST images, 28x28, white digit on black.
+    rng : numpy.random.Generator
+        The source of randomness.
+    spacing : {"apart", "touching"}, default "apart"
+        The gaps between neighbours, as ``line_up`` draws them.
+
+    Returns
+    -------
+    numpy.ndarray of float32
+        Light ink on zero in [0, 1], the number plus a small margin.
+    """
+    height = int(rng.integers(*_HEIGHTS, endpoint=True))
+    pieces = [_digit_ink(d, rng, height) for d in digits]
+    return line_up(pieces, rng, spacing=spacing, height=height)[0]
 
 
 def _stripes(
@@ -159,12 +194,12 @@ def _photograph(
 def paper_page(
     ink: NDArray[np.floating], rng: Rng, kind: str, *, digit_height: float | None = None
 ) -> Page:
-    """Put a number written by :func:`compose_number` on paper of ``kind`` and photograph it.
+    """Put a number written by :func:`write_number` on paper of ``kind`` and photograph it.
 
     Parameters
     ----------
     ink : numpy.ndarray of float
-        Light ink on zero in [0, 1], as :func:`compose_number` returns it.
+        Light ink on zero in [0, 1], as :func:`write_number` returns it.
     rng : numpy.random.Generator
         The source of randomness.
     kind : {"plain", "lined", "squared", "dotted"}
@@ -203,7 +238,7 @@ def on_paper(ink: NDArray[np.floating], rng: Rng, kind: str) -> NDArray[np.uint8
     Parameters
     ----------
     ink : numpy.ndarray of float
-        Light ink on zero in [0, 1], as :func:`compose_number` returns it.
+        Light ink on zero in [0, 1], as :func:`write_number` returns it.
     rng : numpy.random.Generator
         The source of randomness.
     kind : {"plain", "lined", "squared", "dotted"}
@@ -217,7 +252,7 @@ def on_paper(ink: NDArray[np.floating], rng: Rng, kind: str) -> NDArray[np.uint8
     return paper_page(ink, rng, kind).picture
 
 
-def boxes_page(digits: Sequence[NDArray[np.uint8]], rng: Rng, *, height: int = 56) -> Page:
+def boxes_page(digits: Sequence[NDArray[np.uint8]], rng: Rng) -> Page:
     """Write one digit per box of a form's comb field and photograph it.
 
     The boxes are dark (black or grey) rectangles with thin walls, sharing
@@ -227,17 +262,17 @@ def boxes_page(digits: Sequence[NDArray[np.uint8]], rng: Rng, *, height: int = 5
     Parameters
     ----------
     digits : sequence of numpy.ndarray of uint8
-        MNIST images, 28x28, white digit on black.
+        MNIST images, 28x28, white digit on black, each enlarged as
+        :func:`write_number` does.
     rng : numpy.random.Generator
         The source of randomness.
-    height : int, default 56
-        The side each MNIST frame is scaled to, as in :func:`compose_number`.
 
     Returns
     -------
     Page
         The photo, its ground truth, and the inside of each box.
     """
+    height = int(rng.integers(*_HEIGHTS, endpoint=True))
     tall = height * MNIST_INK  # the digits' height
     box_w, box_h = round(tall * rng.uniform(0.9, 1.3)), round(tall * rng.uniform(1.35, 1.7))
     apart = 0 if rng.random() < 0.5 else round(tall * rng.uniform(0.2, 0.5))
@@ -262,7 +297,7 @@ def boxes_page(digits: Sequence[NDArray[np.uint8]], rng: Rng, *, height: int = 5
         walls = np.maximum(
             walls, np.maximum(across * inside_cols[None, :], down * inside_rows[:, None])
         )
-        piece, _ = compose_number([digit], rng, height=height)
+        piece = _digit_ink(digit, rng, height)
         # centre the digit in its box, give or take; big digits may touch a wall
         r = top + (box_h - piece.shape[0]) // 2 + round(rng.normal(0, 0.08) * box_h)
         c = left + (box_w - piece.shape[1]) // 2 + round(rng.normal(0, 0.08) * box_w)
@@ -274,7 +309,7 @@ def boxes_page(digits: Sequence[NDArray[np.uint8]], rng: Rng, *, height: int = 5
 
 
 def compose_in_boxes(
-    digits: Sequence[NDArray[np.uint8]], rng: Rng, *, height: int = 56
+    digits: Sequence[NDArray[np.uint8]], rng: Rng
 ) -> tuple[NDArray[np.uint8], list[Box]]:
     """Return a photo of one digit written per box of a comb field, and the boxes.
 
@@ -284,8 +319,6 @@ def compose_in_boxes(
         MNIST images, 28x28, white digit on black.
     rng : numpy.random.Generator
         The source of randomness.
-    height : int, default 56
-        The side each MNIST frame is scaled to, as in :func:`compose_number`.
 
     Returns
     -------
@@ -294,5 +327,5 @@ def compose_in_boxes(
     boxes : list of Box
         The inside of each box in ``picture``, left to right.
     """
-    page = boxes_page(digits, rng, height=height)
+    page = boxes_page(digits, rng)
     return page.picture, page.cells

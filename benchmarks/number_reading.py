@@ -1,8 +1,9 @@
 """Read whole numbers as people write them: apart, on ruled paper, in form boxes, touching.
 
-Builds photographed numbers from MNIST *test* digits (``number_pictures.py``,
-photographed as ``photos.py`` does for ``realworld.py``), one row per way of
-writing, and reads each with the pretrained models:
+Builds photographed numbers from MNIST *test* digits (``number_pictures.py``:
+the digits shaped, inked and photographed as ``photos.py`` does for
+``realworld.py``), one row per way of writing, and reads each with the
+pretrained models:
 
 - *read_digits*: :meth:`DigitClassifier.read_digits`: the paper's lines
   removed, form boxes read one per box, other numbers read whole by the
@@ -38,11 +39,10 @@ from typing import Any
 
 import numpy as np
 from _common import DATA, RESULTS, describe, environment, write_results
-from number_pictures import compose_in_boxes, on_paper
+from number_pictures import compose_in_boxes, on_paper, write_number
 from PIL import Image
 
 from digitcnn import DigitClassifier, NumberReader, load_mnist
-from digitcnn._training.number_sets import compose_number
 from digitcnn._vision.greyscale import read_grey
 from digitcnn._vision.mnist_style import frame_digit, ink_map
 from digitcnn._vision.segmentation import split_digits
@@ -56,26 +56,24 @@ FIGURE = Path(__file__).resolve().parents[1] / "docs" / "_static" / "number_read
 ROWS: dict[str, tuple[tuple[int, int], Callable[[list[np.ndarray], Any], Picture]]] = {
     "digits apart, plain paper": (
         (3, 6),
-        lambda digits, rng: on_paper(compose_number(digits, rng)[0], rng, "plain"),
+        lambda digits, rng: on_paper(write_number(digits, rng), rng, "plain"),
     ),
     "lined paper with a margin": (
         (3, 6),
-        lambda digits, rng: on_paper(compose_number(digits, rng)[0], rng, "lined"),
+        lambda digits, rng: on_paper(write_number(digits, rng), rng, "lined"),
     ),
     "squared paper": (
         (3, 6),
-        lambda digits, rng: on_paper(compose_number(digits, rng)[0], rng, "squared"),
+        lambda digits, rng: on_paper(write_number(digits, rng), rng, "squared"),
     ),
     "one digit per form box": ((3, 6), lambda digits, rng: compose_in_boxes(digits, rng)[0]),
     "touching and overlapping": (
         (3, 6),
-        lambda digits, rng: on_paper(
-            compose_number(digits, rng, spacing="touching")[0], rng, "plain"
-        ),
+        lambda digits, rng: on_paper(write_number(digits, rng, spacing="touching"), rng, "plain"),
     ),
     "long numbers, 8-10 digits": (
         (8, 10),
-        lambda digits, rng: on_paper(compose_number(digits, rng)[0], rng, "plain"),
+        lambda digits, rng: on_paper(write_number(digits, rng), rng, "plain"),
     ),
 }
 
@@ -204,7 +202,7 @@ def main() -> None:
     }
     if TESSERACT:
         readers["Tesseract"] = read_tesseract
-    clf.read_digits(np.asarray(on_paper(compose_number([x_test[0]], rng)[0], rng, "plain")))
+    clf.read_digits(np.asarray(on_paper(write_number([x_test[0]], rng), rng, "plain")))
     rows: list[dict[str, Any]] = []
     examples: list[tuple[str, Picture, str]] = []
     for row, ((fewest, most), make) in ROWS.items():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import itertools
 import os
@@ -33,9 +32,10 @@ __all__ = [
     "read_pictures",
 ]
 
-_TOUCHING = 0.15  # a blob whose ink lies at least this much on both sides of a cut spans two digits
 _WORKING_SIDE = 160  # larger pictures are read with their shorter side shrunk to this
-_NARROW = 1.0  # a blob wider than tall may be digits that touch
+_APART = 0.8  # a number is written apart if the reader read one digit in this share of its blobs
+_SURE = 0.95  # a blob shaped like one digit is one if the classifier is this sure of it
+_WIDE = 1.5  # in a number written apart, a digit is up to this many times the median's width
 _TALL = 0.6  # blobs at least this fraction of the number's tallest can be digits of their own
 
 UNREAD = -1
@@ -283,18 +283,18 @@ def read_ink(
     ink: NDArray[np.float64],
     threshold: float,
 ) -> DigitString:
-    """Return the number in ``ink`` (light strokes on zero), read whole and checked digit by digit.
+    """Return the number in ``ink`` (light strokes on zero), read blob by blob and whole.
 
-    The number reader reads the whole number (its blobs levelled to one
-    baseline first), and each digit it reads has
-    its share of the columns (up to halfway to its neighbours' centres).
-    The blobs of ink (``segmentation.split_digits``) go to the digit whose
-    share holds their centre of mass; a digit whose blobs all lie within
-    its share (a digit apart, or one broken into pieces) is also read by the
-    classifier, and its probabilities become the normalised product of the
-    two readings'. Digits that touch keep the number reader's
-    probabilities. Ink in which the reader finds no digit is one unread
-    ``"?"``; no ink at all is an empty number.
+    The ink is split into blobs (``segmentation.split_digits``) and the
+    number reader reads the whole number (its blobs levelled to one
+    baseline first). Each blob holds as many digits as the reader read
+    there, except that a blob the classifier reads confidently as one digit
+    of a digit's shape holds one (``_single_digits``), and a short blob the
+    reader read nothing in is part of the digit nearest it. A digit that is a blob
+    of its own is read by the classifier too, and its probabilities become
+    the normalised product of the two readings'; digits that touch keep the
+    reader's probabilities. Ink in which the reader reads no digit is one
+    unread ``"?"``; no ink at all is an empty number.
     """
     if not ink.any():
         return _digit_string([], [], threshold)
@@ -302,53 +302,40 @@ def read_ink(
     frame = frame_number(_levelled(ink, pieces))
     path = best_path(step_probabilities(frame))
     whole = slice(0, ink.shape[0])
-    if not path:
+    if not path:  # ink, but not a number: say so rather than guess
         box = _ink_box(ink, whole, slice(0, ink.shape[1]))
         assert box is not None  # frame_number found ink
         return _digit_string([np.zeros(NUM_CLASSES, dtype=np.float32)], [box], threshold)
     columns = [frame.picture_columns(d.first * STEP_WIDTH, d.stop * STEP_WIDTH) for d in path]
     centres = [(first + last) / 2 for first, last in columns]
-    cuts = [(a + b) / 2 for a, b in itertools.pairwise(centres)]
-    shares: list[list[DigitPiece]] = [[] for _ in path]
-    shared = [False] * len(path)  # the digit touches a neighbour: one blob spans both
-    for piece in pieces:
-        rows, cols, mask = piece
-        mass = np.where(mask, ink[rows, cols], 0.0).sum(axis=0)
-        before = np.cumsum(mass) / mass.sum()  # the blob's ink left of each of its columns
-        owner = bisect.bisect(cuts, cols.start + float(np.argmax(before >= 0.5)))
-        crossed = [
-            i
-            for i, cut in enumerate(cuts)
-            if cols.start < cut < cols.stop
-            and _TOUCHING <= before[int(cut) - cols.start] <= 1 - _TOUCHING
-        ]
-        for i in crossed:
-            shared[i] = shared[i + 1] = True
-        shares[owner].append(piece)
-    tallest = max((rows.stop - rows.start for rows, _, _ in pieces), default=0)
+    heights = [rows.stop - rows.start for rows, _, _ in pieces]
+    tallest = max(heights)
     found: list[tuple[NDArray[np.float32] | None, Box, list[DigitPiece]]] = []
-    if _one_digit_each(pieces, tallest):  # every blob is one whole digit: the blobs say how many
-        for piece in pieces:
-            cols = piece[1]
-            inside = [
-                d
-                for d, centre in zip(path, centres, strict=True)
-                if cols.start <= centre < cols.stop
-            ]
-            read = inside[0].probabilities if len(inside) == 1 else None
+    strays: list[DigitPiece] = []  # short blobs with nothing read in them
+    inside = [
+        [i for i, c in enumerate(centres) if cols.start <= c < cols.stop] for _, cols, _ in pieces
+    ]
+    single = _single_digits(predict_proba, ink, pieces, inside)
+    for k, piece in enumerate(pieces):
+        cols = piece[1]
+        tall = heights[k] >= _TALL * tallest
+        if len(inside[k]) >= 2 and k not in single:
+            for i in inside[k]:  # digits that touch: where the reader read them
+                first, last = max(columns[i][0], cols.start), min(columns[i][1], cols.stop)
+                box = _ink_box(ink, whole, slice(first, last))
+                found.append((path[i].probabilities, box or (0, first, ink.shape[0], last), []))
+        elif inside[k] or tall:
+            read = path[inside[k][0]].probabilities if len(inside[k]) == 1 else None
             found.append((read, _box([piece]), [piece]))
-        path, columns, shares, shared, centres = [], [], [], [], []
-    for digit, (first, last), share, touches, centre in zip(
-        path, columns, shares, shared, centres, strict=True
-    ):
-        if touches or not share:
-            box = _ink_box(ink, whole, slice(first, last))
-            found.append((digit.probabilities, box or (0, first, ink.shape[0], last), []))
-            continue
-        groups = _digits_in(share, tallest)
-        nearest = min(range(len(groups)), key=lambda g: abs(_centre(groups[g]) - centre))
-        for g, group in enumerate(groups):
-            found.append((digit.probabilities if g == nearest else None, _box(group), group))
+        else:
+            strays.append(piece)
+    for piece in strays:
+        alone = [i for i, (_, _, group) in enumerate(found) if group]
+        if alone:
+            nearest = min(alone, key=lambda i: abs(_centre(found[i][2]) - _centre([piece])))
+            read, _, group = found[nearest]
+            found[nearest] = (read, _box([*group, piece]), [*group, piece])
+    found.sort(key=lambda f: (f[1][1] + f[1][3]) / 2)
     alone = [i for i, (_, _, group) in enumerate(found) if group]
     checked = iter(
         predict_proba(np.stack([frame_digit(_ink_of(ink, found[i][2])) for i in alone]))
@@ -367,6 +354,42 @@ def read_ink(
             product = read * own
             probabilities.append(product / product.sum() if product.sum() > 0 else own)
     return _digit_string(probabilities, [box for _, box, _ in found], threshold)
+
+
+def _single_digits(
+    predict_proba: ProbabilityFunction,
+    ink: NDArray[np.float64],
+    pieces: list[DigitPiece],
+    inside: list[list[int]],
+) -> set[int]:
+    """Return the blobs that hold one digit although the reader read several in them.
+
+    Such a blob is nearly as tall as the tallest, not wider than tall (or, in
+    a number written apart, than 1.5 times its median digit), and the
+    classifier reads it whole as one digit with a probability of 0.95 or more:
+    a wide 0 or an open 4 that the reader took for two digits.
+
+    Parameters
+    ----------
+    inside : list of list of int
+        For each blob of ``pieces``, the reader's digits centred in its columns.
+    """
+    heights = [rows.stop - rows.start for rows, _, _ in pieces]
+    widths = [cols.stop - cols.start for _, cols, _ in pieces]
+    alone = [w for w, i in zip(widths, inside, strict=True) if len(i) == 1]
+    apart = len(alone) >= _APART * len(pieces)  # written apart: the reader's pairs are suspect
+    limit = _WIDE * float(np.median(alone)) if apart else 0.0
+    doubtful = [
+        k
+        for k in range(len(pieces))
+        if len(inside[k]) >= 2
+        and heights[k] >= _TALL * max(heights)
+        and widths[k] <= max(limit, heights[k])
+    ]
+    if not doubtful:
+        return set()
+    sure = predict_proba(np.stack([frame_digit(_ink_of(ink, [pieces[k]])) for k in doubtful]))
+    return {k for k, p in zip(doubtful, sure.max(axis=1), strict=True) if p >= _SURE}
 
 
 def _levelled(ink: NDArray[np.float64], pieces: list[DigitPiece]) -> NDArray[np.float64]:
@@ -388,33 +411,6 @@ def _levelled(ink: NDArray[np.float64], pieces: list[DigitPiece]) -> NDArray[np.
         window = level[top : top + mask.shape[0], cols]
         np.maximum(window, np.where(mask, ink[rows, cols], 0.0), out=window)
     return level
-
-
-def _one_digit_each(pieces: list[DigitPiece], tallest: int) -> bool:
-    """Return whether each blob looks like one whole digit: nearly the tallest, not wide."""
-    return len(pieces) >= 2 and all(
-        rows.stop - rows.start >= _TALL * tallest
-        and cols.stop - cols.start <= _NARROW * (rows.stop - rows.start)
-        for rows, cols, _ in pieces
-    )
-
-
-def _digits_in(pieces: list[DigitPiece], tallest: int) -> list[list[DigitPiece]]:
-    """Return the blobs in one digit's share grouped into digits: one, or one per tall blob.
-
-    Two or more blobs nearly as tall as the tallest of the number, side by
-    side, are two digits the number reader ran together (often a faint or
-    narrow one it missed); shorter blobs join the nearest tall one.
-    """
-    tall = [p for p in pieces if p[0].stop - p[0].start >= _TALL * tallest]
-    if len(tall) < 2:
-        return [pieces]
-    groups: list[list[DigitPiece]] = [[p] for p in tall]
-    for piece in pieces:
-        if all(piece is not p for p in tall):
-            nearest = min(groups, key=lambda g: abs(_centre(g) - _centre([piece])))
-            nearest.append(piece)
-    return sorted(groups, key=_centre)
 
 
 def _centre(pieces: list[DigitPiece]) -> float:

@@ -27,6 +27,7 @@ __all__ = [
     "MAX_TRAINING_WIDTH",
     "SPACINGS",
     "compose_number",
+    "line_up",
     "number_examples",
 ]
 
@@ -80,10 +81,8 @@ def compose_number(
     """Write a number with the given MNIST digits, left to right.
 
     Each digit gets a random height (0.85-1.15 of ``height``), slant (shear
-    up to 0.3), sometimes a thicker or thinner stroke, and a baseline drift
-    of up to 10% of ``height``; it is cropped to its ink and set after the
-    previous one with a gap drawn from ``spacing``. Overlapping digits
-    combine by their maximum.
+    up to 0.3), sometimes a thicker or thinner stroke; the digits are then
+    set in a row by :func:`line_up`.
 
     Parameters
     ----------
@@ -92,9 +91,7 @@ def compose_number(
     rng : numpy.random.Generator
         The source of randomness.
     spacing : {"apart", "touching", "any"} or float, default "apart"
-        The gap between neighbours as a fraction of the mean digit width,
-        drawn for each pair: "apart" from 0.15-0.60, "touching" from -0.25
-        (overlapping) to 0.05, "any" from -0.3 to 0.8; a number is used as is.
+        The gap between neighbours; see :func:`line_up`.
     height : int, default 28
         The side each 28x28 MNIST frame is scaled to, in pixels (the ink of
         a digit is about 20/28 of it).
@@ -114,9 +111,53 @@ def compose_number(
     """
     if not digits:
         raise ValueError("a number needs at least one digit")
+    pieces = [_vary(np.asarray(d), rng, height) for d in digits]
+    return line_up(pieces, rng, spacing=spacing, height=height)
+
+
+def line_up(
+    pieces: Sequence[NDArray[np.floating]],
+    rng: Rng,
+    *,
+    spacing: str | float = "apart",
+    height: int = 28,
+) -> tuple[NDArray[np.float32], list[Box]]:
+    """Set the ink of digits side by side, as a hand writes a number.
+
+    Each digit (cropped to its ink) is set after the previous one with a gap
+    drawn from ``spacing``, on a baseline that drifts by up to 10% of the
+    digits' nominal height. Overlapping digits combine by their maximum.
+
+    Parameters
+    ----------
+    pieces : sequence of numpy.ndarray of float
+        Each digit's ink, light on zero in [0, 1], cropped to the ink.
+    rng : numpy.random.Generator
+        The source of randomness.
+    spacing : {"apart", "touching", "any"} or float, default "apart"
+        The gap between neighbours as a fraction of the mean digit width,
+        drawn for each pair: "apart" from 0.15-0.60, "touching" from -0.25
+        (overlapping) to 0.05, "any" from -0.3 to 0.8; a number is used as is.
+    height : int, default 28
+        The side the digits' 28x28 MNIST frames were scaled to: the baseline
+        drift and the margin are in proportion to it.
+
+    Returns
+    -------
+    ink : numpy.ndarray of float32
+        Light ink on zero, values in [0, 1], the digits plus a small margin.
+    boxes : list of Box
+        Each digit's bounding box (top, left, bottom, right) in ``ink``.
+
+    Raises
+    ------
+    ValueError
+        If ``pieces`` is empty or ``spacing`` is an unknown name.
+    """
+    if not pieces:
+        raise ValueError("a number needs at least one digit")
     if isinstance(spacing, str) and spacing not in SPACINGS:
         raise ValueError(f"spacing must be one of {sorted(SPACINGS)} or a number, not {spacing!r}")
-    pieces = [_vary(np.asarray(d), rng, height) for d in digits]
     mean_width = float(np.mean([p.shape[1] for p in pieces]))
     lefts = [0]
     for piece in pieces[:-1]:
