@@ -6,7 +6,9 @@ from conftest import Split, number, on_paper
 from PIL import Image
 
 from digitcnn import UNREAD, DigitClassifier, NotFittedError, NumberReader
+from digitcnn._constants import CTC_BLANK
 from digitcnn._estimator.readings import read_ink
+from digitcnn._vision.number_frame import STEP_WIDTH, NumberFrame
 
 
 @pytest.fixture(scope="module")
@@ -127,3 +129,32 @@ def test_reading_ink_without_any_gives_an_empty_number(fitted: DigitClassifier) 
     reader = NumberReader.pretrained()
     result = read_ink(fitted.predict_proba, reader.step_probabilities, np.zeros((40, 90)), 0.0)
     assert (result.text, result.digits, result.boxes) == ("", (), ())
+
+
+def _reads_two_digits(frame: NumberFrame) -> np.ndarray:
+    """A stand-in for a number reader that reads "4" then "1" across the whole strip."""
+    steps = frame.pixels.shape[1] // STEP_WIDTH
+    probabilities = np.zeros((steps, CTC_BLANK + 1), dtype=np.float32)
+    probabilities[:, CTC_BLANK] = 1.0
+    probabilities[steps // 3, :] = np.eye(CTC_BLANK + 1)[4]
+    probabilities[2 * steps // 3, :] = np.eye(CTC_BLANK + 1)[1]
+    return probabilities
+
+
+def test_one_digit_the_reader_reads_as_two_is_one_digit(test_slice: Split) -> None:
+    x, y = test_slice
+    clf = DigitClassifier.pretrained()
+    index = next(i for i in range(len(y)) if y[i] == 0)  # a round digit, as wide as tall
+    ink = np.pad(x[index].astype(np.float64) / 255, 10)
+    result = read_ink(clf.predict_proba, _reads_two_digits, ink, 0.0)
+    assert result.text == "0"
+    assert len(result.boxes) == 1
+
+
+def test_digits_that_touch_keep_the_readers_count(test_slice: Split) -> None:
+    x, _ = test_slice
+    clf = DigitClassifier.pretrained()
+    pair = np.concatenate([x[0], x[1]], axis=1).astype(np.float64) / 255  # "7" and "2", touching
+    pair = np.maximum(pair, np.roll(pair, -6, axis=1))  # pushed together into one blob
+    result = read_ink(clf.predict_proba, _reads_two_digits, np.pad(pair, 10), 0.0)
+    assert result.text == "41"
