@@ -109,8 +109,6 @@ def compose_number(
     ValueError
         If ``digits`` is empty or ``spacing`` is an unknown name.
     """
-    if not digits:
-        raise ValueError("a number needs at least one digit")
     pieces = [_vary(np.asarray(d), rng, height) for d in digits]
     return line_up(pieces, rng, spacing=spacing, height=height)
 
