@@ -213,6 +213,41 @@ def test_digits_in_form_boxes_are_read_one_per_box(
         assert 30 + i * cell <= left < right <= 32 + (i + 1) * cell
 
 
+def _form(digits: list[NDArray[np.uint8]], walled: range) -> NDArray[np.uint8]:
+    """Return a form with one digit per 90-pixel box, the boxes in ``walled`` drawn."""
+    cell = 90
+    page = np.full((cell + 60, len(digits) * cell + 60), 255, dtype=np.uint8)
+    for i, digit in enumerate(digits):
+        ink = 255 - np.asarray(Image.fromarray(digit).resize((84, 84)))
+        window = page[33 : 33 + 84, 30 + i * cell + 3 : 30 + i * cell + 87]
+        np.minimum(window, ink, out=window)
+    for i in range(walled.start, walled.stop + 1):  # the walls
+        page[30 : 30 + cell, 30 + i * cell : 32 + i * cell] = 40
+    for row in (30, 28 + cell):
+        page[row : row + 2, 30 + walled.start * cell : 32 + walled.stop * cell] = 40
+    return page
+
+
+def test_what_is_left_of_a_wall_is_not_part_of_the_digit(
+    classifier: DigitClassifier, test_slice: Split
+) -> None:
+    x, y = test_slice
+    page = _form(list(x[20:25]), range(5))
+    page[34:37, 30 + 2 * 90 + 4 : 30 + 2 * 90 + 30] = 60  # a stub along the third box's top wall
+    found = classifier.read_digits(page)
+    assert found.text == texts(y[20:25])
+    assert found.boxes[2][0] > 37  # the third digit's box starts below the stub
+
+
+def test_digits_beside_the_boxes_found_are_read(
+    classifier: DigitClassifier, test_slice: Split
+) -> None:
+    x, y = test_slice
+    found = classifier.read_digits(_form(list(x[20:25]), range(1, 5)))  # no walls round the first
+    assert found.text == texts(y[20:25])
+    assert len(found.boxes) == 5
+
+
 def test_no_ink_is_an_empty_number(classifier: DigitClassifier) -> None:
     found = classifier.read_digits(np.full((80, 200, 3), 250, dtype=np.uint8))
     assert (found.text, found.digits, found.confidences, found.boxes) == ("", (), (), ())

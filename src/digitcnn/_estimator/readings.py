@@ -11,6 +11,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from PIL import Image
+from scipy import ndimage
 
 from digitcnn._constants import NUM_CLASSES, PREDICT_BATCH_SIZE
 from digitcnn._estimator.decoding import best_path
@@ -33,6 +34,7 @@ __all__ = [
 ]
 
 _WORKING_SIDE = 160  # larger pictures are read with their shorter side shrunk to this
+_WALL_BAND = 0.1  # ink all within this fraction of a box's width from one wall is the wall's
 _APART = 0.8  # a number is written apart if the reader read one digit in this share of its blobs
 _SURE = 0.95  # a blob shaped like one digit is one if the classifier is this sure of it
 _WIDE = 1.5  # in a number written apart, a digit is up to this many times the median's width
@@ -199,7 +201,7 @@ def read_number(
     except EmptyImageError:
         return _digit_string([], [], threshold)
     if boxes:
-        found = _read_boxes(predict_proba, ink, boxes, threshold)
+        found = _read_boxes(predict_proba, step_probabilities, ink, boxes, threshold)
     else:
         found = read_ink(predict_proba, step_probabilities, ink, threshold)
     if scale == 1.0:
@@ -263,18 +265,69 @@ def _ink_box(ink: NDArray[np.float64], rows: slice, cols: slice) -> Box | None:
 
 
 def _read_boxes(
-    predict_proba: ProbabilityFunction, ink: NDArray[np.float64], boxes: list[Box], threshold: float
+    predict_proba: ProbabilityFunction,
+    step_probabilities: StepFunction,
+    ink: NDArray[np.float64],
+    boxes: list[Box],
+    threshold: float,
 ) -> DigitString:
-    """Read one digit per box of a comb field; the boxes without ink are skipped."""
-    found = []
-    for _, left, _, right in boxes:
-        box = _ink_box(ink, slice(0, ink.shape[0]), slice(left, right))
+    """Read one digit per box of a comb field, and the number written beside the boxes found.
+
+    In each box, the blobs of ink that lie all along one of its walls (within
+    a tenth of its width of it) are what is left of the walls, and are
+    dropped; boxes with no other ink are skipped. Ink before the first box or
+    after the last, in blobs at least half as tall as the digits in the
+    boxes, was written in boxes whose walls were not found: it is read as a
+    number of its own (:func:`read_ink`).
+    """
+    labels, _ = ndimage.label(ink > 0, structure=np.ones((3, 3)))
+    found: list[tuple[Box, NDArray[np.float64]]] = []
+    for top, left, bottom, right in boxes:
+        window = labels[:, left:right]
+        band = max(2, round(_WALL_BAND * (right - left)))
+        kept = [
+            n
+            for n, span in enumerate(ndimage.find_objects(window), start=1)
+            if span is not None
+            and not (
+                span[1].stop <= band
+                or span[1].start >= right - left - band
+                or span[0].stop <= top + band
+                or span[0].start >= bottom - band
+            )
+        ]
+        digit = np.where(np.isin(window, kept), ink[:, left:right], 0.0)
+        box = _ink_box(digit, slice(0, ink.shape[0]), slice(0, right - left))
         if box is not None:
-            found.append(box)
+            t, lf, b, r = box
+            found.append(((t, lf + left, b, r + left), digit[t:b, lf:r]))
     if not found:
-        return _digit_string([], [], threshold)
-    frames = np.stack([frame_digit(ink[t:b, lf:r]) for t, lf, b, r in found])
-    return _digit_string(list(predict_proba(frames)), found, threshold)
+        return read_ink(predict_proba, step_probabilities, ink, threshold)
+    frames = np.stack([frame_digit(digit) for _, digit in found])
+    in_boxes = _digit_string(list(predict_proba(frames)), [box for box, _ in found], threshold)
+    tallest = max(b - t for (t, _, b, _), _ in found)
+    width = float(np.median([r - lf for _, lf, _, r in boxes]))
+    first = max(0, int(boxes[0][1] - _WALL_BAND * width))
+    last = int(np.ceil(boxes[-1][3] + _WALL_BAND * width))
+    beside = []
+    for start, stop in ((0, first), (last, ink.shape[1])):
+        part = np.zeros_like(ink)
+        part[:, start:stop] = ink[:, start:stop]
+        if any(rows.stop - rows.start >= tallest / 2 for rows, _, _ in split_digits(part)):
+            beside.append(read_ink(predict_proba, step_probabilities, part, threshold))
+        else:
+            beside.append(_digit_string([], [], threshold))
+    return _joined([beside[0], in_boxes, beside[1]])
+
+
+def _joined(strings: list[DigitString]) -> DigitString:
+    """Return the numbers of ``strings`` written one after the other."""
+    return DigitString(
+        text="".join(s.text for s in strings),
+        digits=tuple(d for s in strings for d in s.digits),
+        confidences=tuple(c for s in strings for c in s.confidences),
+        boxes=tuple(b for s in strings for b in s.boxes),
+    )
 
 
 def read_ink(
