@@ -131,30 +131,40 @@ def test_reading_ink_without_any_gives_an_empty_number(fitted: DigitClassifier) 
     assert (result.text, result.digits, result.boxes) == ("", (), ())
 
 
-def _reads_two_digits(frame: NumberFrame) -> np.ndarray:
-    """A stand-in for a number reader that reads "4" then "1" across the whole strip."""
+def _reads_two_digits(frame: NumberFrame, doubled: int = 0) -> np.ndarray:
+    """A stand-in for a number reader: a 9 in each blob of ink, but "41" in blob ``doubled``."""
     steps = frame.pixels.shape[1] // STEP_WIDTH
     probabilities = np.zeros((steps, CTC_BLANK + 1), dtype=np.float32)
     probabilities[:, CTC_BLANK] = 1.0
-    probabilities[steps // 3, :] = np.eye(CTC_BLANK + 1)[4]
-    probabilities[2 * steps // 3, :] = np.eye(CTC_BLANK + 1)[1]
+    inked = np.flatnonzero(frame.pixels.any(axis=0))
+    runs = np.split(inked, np.flatnonzero(np.diff(inked) > 1) + 1)
+    for index, run in enumerate(runs):
+        thirds = (run[0] + (run[-1] - run[0]) * np.array([1, 2]) / 3).astype(int)
+        read = zip(thirds, (4, 1), strict=True) if index == doubled else [(int(run.mean()), 9)]
+        for column, digit in read:
+            probabilities[column // STEP_WIDTH] = np.eye(CTC_BLANK + 1)[digit]
     return probabilities
 
 
-def test_one_digit_the_reader_reads_as_two_is_one_digit(test_slice: Split) -> None:
+def test_one_digit_the_reader_reads_as_two_is_one_digit_in_a_number_written_apart(
+    test_slice: Split,
+) -> None:
     x, y = test_slice
     clf = DigitClassifier.pretrained()
-    index = next(i for i in range(len(y)) if y[i] == 0)  # a round digit, as wide as tall
-    ink = np.pad(x[index].astype(np.float64) / 255, 10)
-    result = read_ink(clf.predict_proba, _reads_two_digits, ink, 0.0)
-    assert result.text == "0"
-    assert len(result.boxes) == 1
+    zero = next(i for i in range(len(y)) if y[i] == 0)  # a round digit, as wide as tall
+    digits = [x[i] for i in (1, 2, zero, 4, 5)]
+    ink = np.concatenate([np.pad(d, ((10, 10), (6, 6))) for d in digits], axis=1) / 255
+    result = read_ink(clf.predict_proba, lambda f: _reads_two_digits(f, 2), ink, 0.0)
+    assert len(result.text) == 5
+    assert result.text[2] == "0"
 
 
 def test_digits_that_touch_keep_the_readers_count(test_slice: Split) -> None:
     x, _ = test_slice
     clf = DigitClassifier.pretrained()
-    pair = np.concatenate([x[0], x[1]], axis=1).astype(np.float64) / 255  # "7" and "2", touching
-    pair = np.maximum(pair, np.roll(pair, -6, axis=1))  # pushed together into one blob
-    result = read_ink(clf.predict_proba, _reads_two_digits, np.pad(pair, 10), 0.0)
-    assert result.text == "41"
+    pair = np.zeros((28, 42))
+    pair[:, :28] = x[0]
+    pair[:, 14:] = np.maximum(pair[:, 14:], x[1])  # "7" and "2", overlapping
+    ink = np.pad(pair / 255, 10)
+    result = read_ink(clf.predict_proba, _reads_two_digits, ink, 0.0)
+    assert result.text == "41"  # not written apart: the reader says how many digits a blob holds

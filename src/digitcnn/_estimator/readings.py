@@ -417,10 +417,11 @@ def _single_digits(
 ) -> set[int]:
     """Return the blobs that hold one digit although the reader read several in them.
 
-    Such a blob is nearly as tall as the tallest, not wider than tall (or, in
-    a number written apart, than 1.5 times its median digit), and the
-    classifier reads it whole as one digit with a probability of 0.95 or more:
-    a wide 0 or an open 4 that the reader took for two digits.
+    In a number written apart (the reader read one digit in 80% of its blobs
+    or more), such a blob is nearly as tall as the tallest, not wider than
+    tall or than 1.5 times the median digit, and the classifier reads it
+    whole as one digit with a probability of 0.95 or more: a wide 0 or an
+    open 4 that the reader took for two digits.
 
     Parameters
     ----------
@@ -430,8 +431,9 @@ def _single_digits(
     heights = [rows.stop - rows.start for rows, _, _ in pieces]
     widths = [cols.stop - cols.start for _, cols, _ in pieces]
     alone = [w for w, i in zip(widths, inside, strict=True) if len(i) == 1]
-    apart = len(alone) >= _APART * len(pieces)  # written apart: the reader's pairs are suspect
-    limit = _WIDE * float(np.median(alone)) if apart else 0.0
+    if len(alone) < _APART * len(pieces):  # not written apart: blobs of two digits are the rule
+        return set()
+    limit = _WIDE * float(np.median(alone))
     doubtful = [
         k
         for k in range(len(pieces))
