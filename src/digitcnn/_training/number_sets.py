@@ -2,11 +2,12 @@
 
 :func:`compose_number` writes a number the way a hand does: each digit is
 rescaled, slanted, its stroke thickened or thinned, and set beside the
-previous one on a wavering baseline, apart, touching or overlapping.
-:func:`number_examples` makes a training set of such numbers, scaled to
-the reader's input by :func:`~digitcnn._vision.number_frame.frame_number`.
-The number benchmark composes its test numbers with the same function, from
-MNIST's test digits.
+previous one by :func:`line_up` on a wavering baseline, apart, touching or
+overlapping. :func:`number_examples` makes a training set of such numbers,
+scaled to the reader's input by
+:func:`~digitcnn._vision.number_frame.frame_number`. The number benchmark
+sets its test numbers (MNIST's test digits, shaped as its photos are) in a
+row with the same :func:`line_up`.
 """
 
 from __future__ import annotations
