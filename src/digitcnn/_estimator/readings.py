@@ -35,7 +35,7 @@ __all__ = [
 
 _WORKING_SIDE = 160  # larger pictures are read with their shorter side shrunk to this
 _WALL_BAND = 0.1  # ink all within this fraction of a box's width from one wall is the wall's
-_APART = 0.8  # a number is written apart if the reader read one digit in this share of its blobs
+_APART = 0.75  # a number is written apart if the reader read one digit in this share of its blobs
 _SURE = 0.95  # a blob shaped like one digit is one if the classifier is this sure of it
 _WIDE = 1.5  # in a number written apart, a digit is up to this many times the median's width
 _TALL = 0.6  # blobs at least this fraction of the number's tallest can be digits of their own
@@ -417,7 +417,7 @@ def _single_digits(
 ) -> set[int]:
     """Return the blobs that hold one digit although the reader read several in them.
 
-    In a number written apart (the reader read one digit in 80% of its blobs
+    In a number written apart (the reader read one digit in 75% of its blobs
     or more), such a blob is nearly as tall as the tallest, not wider than
     tall or than 1.5 times the median digit, and the classifier reads it
     whole as one digit with a probability of 0.95 or more: a wide 0 or an
