@@ -7,7 +7,7 @@ from PIL import Image
 
 from digitcnn import UNREAD, DigitClassifier, NotFittedError, NumberReader
 from digitcnn._constants import CTC_BLANK
-from digitcnn._estimator.readings import read_ink
+from digitcnn._estimator.number_reading import read_ink
 from digitcnn._vision.number_frame import STEP_WIDTH, NumberFrame
 
 

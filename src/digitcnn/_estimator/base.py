@@ -18,12 +18,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from digitcnn._constants import NUM_CLASSES, PREDICT_BATCH_SIZE
-from digitcnn._estimator.readings import (
-    DigitString,
-    ImageReading,
-    read_number,
-    read_pictures,
-)
+from digitcnn._estimator.number_reading import read_number
+from digitcnn._estimator.readings import DigitString, ImageReading, read_pictures
 from digitcnn._exceptions import NotFittedError
 from digitcnn._types import ImageInput
 from digitcnn._validation import check_scalar, preprocess_batches, preprocess_labels

@@ -1,0 +1,356 @@
+"""Reading a written number: the paper's lines removed, form boxes, blobs and the number reader."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+from scipy import ndimage
+
+from digitcnn._constants import NUM_CLASSES
+from digitcnn._estimator.decoding import best_path
+from digitcnn._estimator.readings import UNREAD, DigitString, ProbabilityFunction
+from digitcnn._exceptions import EmptyImageError
+from digitcnn._types import ImageInput
+from digitcnn._vision.greyscale import read_pixels
+from digitcnn._vision.mnist_style import frame_digit, ink_map
+from digitcnn._vision.number_frame import STEP_WIDTH, NumberFrame, frame_number
+from digitcnn._vision.paper_lines import Box, clean_paper
+from digitcnn._vision.segmentation import DigitPiece, split_digits
+
+__all__ = ["StepFunction", "read_ink", "read_number"]
+
+_WORKING_SIDE = 160  # larger pictures are read with their shorter side shrunk to this
+_WALL_BAND = 0.1  # ink all within this fraction of a box's width from one wall is the wall's
+_APART = 0.75  # a number is written apart if the reader read one digit in this share of its blobs
+_SURE = 0.95  # a blob shaped like one digit is one if the classifier is this sure of it
+_WIDE = 1.5  # in a number written apart, a digit is up to this many times the median's width
+_TALL = 0.6  # blobs at least this fraction of the number's tallest can be digits of their own
+
+StepFunction = Callable[[NumberFrame], NDArray[np.float32]]
+"""A number reader's ``step_probabilities``: a strip to its ``(steps, 11)`` probabilities."""
+
+
+def read_number(
+    predict_proba: ProbabilityFunction,
+    step_probabilities: StepFunction,
+    image: ImageInput,
+    threshold: float,
+) -> DigitString:
+    """Return the number written in ``image``.
+
+    The paper's lines are removed first (``paper_lines.clean_paper``). Digits
+    written one per box of a form's comb field are read one per box by the
+    classifier (:func:`_read_boxes`); other numbers by the number reader and
+    the classifier together (:func:`read_ink`).
+
+    Parameters
+    ----------
+    predict_proba : callable
+        The classifier's probabilities of 28x28 images.
+    step_probabilities : callable
+        The number reader's step probabilities of a number's strip.
+    image : picture
+        As :meth:`DigitClassifier.read_digits` takes it.
+    threshold : float
+        Digits below this probability are ``"?"``.
+    """
+    pixels = read_pixels(image)
+    scale = min(1.0, _WORKING_SIDE / min(pixels.shape[:2]))
+    strokes, boxes = clean_paper(_resized(pixels, scale))
+    try:
+        ink = ink_map(strokes)
+    except EmptyImageError:
+        return _digit_string([], [], threshold)
+    if boxes:
+        found = _read_boxes(predict_proba, step_probabilities, ink, boxes, threshold)
+    else:
+        found = read_ink(predict_proba, step_probabilities, ink, threshold)
+    if scale == 1.0:
+        return found
+    return dataclasses.replace(
+        found,
+        boxes=tuple(
+            (int(t / scale), int(lf / scale), int(np.ceil(b / scale)), int(np.ceil(r / scale)))
+            for t, lf, b, r in found.boxes
+        ),
+    )
+
+
+def _resized(pixels: NDArray[np.float64], scale: float) -> NDArray[np.float64]:
+    """Return ``pixels`` (grey or RGB) resized by ``scale``, anti-aliased."""
+    if scale == 1.0:
+        return pixels
+    size = (max(2, round(pixels.shape[1] * scale)), max(2, round(pixels.shape[0] * scale)))
+    planes = pixels[..., None] if pixels.ndim == 2 else pixels
+    resized = [
+        np.asarray(
+            Image.fromarray(planes[..., k].astype(np.float32), mode="F").resize(
+                size, Image.Resampling.BOX
+            ),
+            dtype=np.float64,
+        )
+        for k in range(planes.shape[-1])
+    ]
+    return resized[0] if pixels.ndim == 2 else np.stack(resized, axis=-1)
+
+
+def _digit_string(
+    probabilities: Sequence[NDArray[np.float32]], boxes: Sequence[Box], threshold: float
+) -> DigitString:
+    confidences = tuple(float(p.max()) for p in probabilities)
+    digits = tuple(
+        int(p.argmax()) if confidence >= threshold else UNREAD
+        for p, confidence in zip(probabilities, confidences, strict=True)
+    )
+    return DigitString(
+        text="".join("?" if d == UNREAD else str(d) for d in digits),
+        digits=digits,
+        confidences=confidences,
+        boxes=tuple((int(t), int(lf), int(b), int(r)) for t, lf, b, r in boxes),
+    )
+
+
+def _ink_box(ink: NDArray[np.float64], rows: slice, cols: slice) -> Box | None:
+    """Return the bounding box of the ink within ``rows`` and ``cols``, or None if there is none."""
+    window = ink[rows, cols] > 0
+    found_rows, found_cols = np.flatnonzero(window.any(axis=1)), np.flatnonzero(window.any(axis=0))
+    if found_rows.size == 0:
+        return None
+    top, left = (rows.start or 0), (cols.start or 0)
+    return (
+        top + int(found_rows[0]),
+        left + int(found_cols[0]),
+        top + int(found_rows[-1]) + 1,
+        left + int(found_cols[-1]) + 1,
+    )
+
+
+def _read_boxes(
+    predict_proba: ProbabilityFunction,
+    step_probabilities: StepFunction,
+    ink: NDArray[np.float64],
+    boxes: list[Box],
+    threshold: float,
+) -> DigitString:
+    """Read one digit per box of a comb field, and the number written beside the boxes found.
+
+    In each box, the blobs of ink that lie all along one of its walls (within
+    a tenth of its width of it) are what is left of the walls, and are
+    dropped; boxes with no other ink are skipped. Ink before the first box or
+    after the last, in blobs at least half as tall as the digits in the
+    boxes, was written in boxes whose walls were not found: it is read as a
+    number of its own (:func:`read_ink`).
+    """
+    labels, _ = ndimage.label(ink > 0, structure=np.ones((3, 3)))
+    found: list[tuple[Box, NDArray[np.float64]]] = []
+    for top, left, bottom, right in boxes:
+        window = labels[:, left:right]
+        band = max(2, round(_WALL_BAND * (right - left)))
+        kept = [
+            n
+            for n, span in enumerate(ndimage.find_objects(window), start=1)
+            if span is not None
+            and not (
+                span[1].stop <= band
+                or span[1].start >= right - left - band
+                or span[0].stop <= top + band
+                or span[0].start >= bottom - band
+            )
+        ]
+        digit = np.where(np.isin(window, kept), ink[:, left:right], 0.0)
+        box = _ink_box(digit, slice(0, ink.shape[0]), slice(0, right - left))
+        if box is not None:
+            t, lf, b, r = box
+            found.append(((t, lf + left, b, r + left), digit[t:b, lf:r]))
+    if not found:
+        return read_ink(predict_proba, step_probabilities, ink, threshold)
+    frames = np.stack([frame_digit(digit) for _, digit in found])
+    in_boxes = _digit_string(list(predict_proba(frames)), [box for box, _ in found], threshold)
+    tallest = max(b - t for (t, _, b, _), _ in found)
+    width = float(np.median([r - lf for _, lf, _, r in boxes]))
+    first = max(0, int(boxes[0][1] - _WALL_BAND * width))
+    last = int(np.ceil(boxes[-1][3] + _WALL_BAND * width))
+    beside = []
+    for start, stop in ((0, first), (last, ink.shape[1])):
+        part = np.zeros_like(ink)
+        part[:, start:stop] = ink[:, start:stop]
+        if any(rows.stop - rows.start >= tallest / 2 for rows, _, _ in split_digits(part)):
+            beside.append(read_ink(predict_proba, step_probabilities, part, threshold))
+        else:
+            beside.append(_digit_string([], [], threshold))
+    return _joined([beside[0], in_boxes, beside[1]])
+
+
+def _joined(strings: list[DigitString]) -> DigitString:
+    """Return the numbers of ``strings`` written one after the other."""
+    return DigitString(
+        text="".join(s.text for s in strings),
+        digits=tuple(d for s in strings for d in s.digits),
+        confidences=tuple(c for s in strings for c in s.confidences),
+        boxes=tuple(b for s in strings for b in s.boxes),
+    )
+
+
+def read_ink(
+    predict_proba: ProbabilityFunction,
+    step_probabilities: StepFunction,
+    ink: NDArray[np.float64],
+    threshold: float,
+) -> DigitString:
+    """Return the number in ``ink`` (light strokes on zero), read blob by blob and whole.
+
+    The ink is split into blobs (``segmentation.split_digits``) and the
+    number reader reads the whole number (its blobs levelled to one
+    baseline first). Each blob holds as many digits as the reader read
+    there, except that a blob the classifier reads confidently as one digit
+    of a digit's shape holds one (``_single_digits``), and a short blob the
+    reader read nothing in is part of the digit nearest it. A digit that is a blob
+    of its own is read by the classifier too, and its probabilities become
+    the normalised product of the two readings'; digits that touch keep the
+    reader's probabilities. Ink in which the reader reads no digit is one
+    unread ``"?"``; no ink at all is an empty number.
+    """
+    if not ink.any():
+        return _digit_string([], [], threshold)
+    pieces = split_digits(ink)
+    frame = frame_number(_levelled(ink, pieces))
+    path = best_path(step_probabilities(frame))
+    whole = slice(0, ink.shape[0])
+    if not path:  # ink, but not a number: say so rather than guess
+        box = _ink_box(ink, whole, slice(0, ink.shape[1]))
+        assert box is not None  # frame_number found ink
+        return _digit_string([np.zeros(NUM_CLASSES, dtype=np.float32)], [box], threshold)
+    columns = [frame.picture_columns(d.first * STEP_WIDTH, d.stop * STEP_WIDTH) for d in path]
+    centres = [(first + last) / 2 for first, last in columns]
+    heights = [rows.stop - rows.start for rows, _, _ in pieces]
+    tallest = max(heights)
+    found: list[tuple[NDArray[np.float32] | None, Box, list[DigitPiece]]] = []
+    strays: list[DigitPiece] = []  # short blobs with nothing read in them
+    inside = [
+        [i for i, c in enumerate(centres) if cols.start <= c < cols.stop] for _, cols, _ in pieces
+    ]
+    single = _single_digits(predict_proba, ink, pieces, inside)
+    for k, piece in enumerate(pieces):
+        cols = piece[1]
+        tall = heights[k] >= _TALL * tallest
+        if len(inside[k]) >= 2 and k not in single:
+            for i in inside[k]:  # digits that touch: where the reader read them
+                first, last = max(columns[i][0], cols.start), min(columns[i][1], cols.stop)
+                box = _ink_box(ink, whole, slice(first, last))
+                found.append((path[i].probabilities, box or (0, first, ink.shape[0], last), []))
+        elif inside[k] or tall:
+            read = path[inside[k][0]].probabilities if len(inside[k]) == 1 else None
+            found.append((read, _box([piece]), [piece]))
+        else:
+            strays.append(piece)
+    for piece in strays:
+        alone = [i for i, (_, _, group) in enumerate(found) if group]
+        if alone:
+            nearest = min(alone, key=lambda i: abs(_centre(found[i][2]) - _centre([piece])))
+            read, _, group = found[nearest]
+            found[nearest] = (read, _box([*group, piece]), [*group, piece])
+    found.sort(key=lambda f: (f[1][1] + f[1][3]) / 2)
+    alone = [i for i, (_, _, group) in enumerate(found) if group]
+    checked = iter(
+        predict_proba(np.stack([frame_digit(_ink_of(ink, found[i][2])) for i in alone]))
+        if alone
+        else ()
+    )
+    probabilities = []
+    for read, _, group in found:
+        own = next(checked) if group else None
+        if own is None:
+            assert read is not None
+            probabilities.append(read)
+        elif read is None:
+            probabilities.append(own)
+        else:
+            product = read * own
+            probabilities.append(product / product.sum() if product.sum() > 0 else own)
+    return _digit_string(probabilities, [box for _, box, _ in found], threshold)
+
+
+def _single_digits(
+    predict_proba: ProbabilityFunction,
+    ink: NDArray[np.float64],
+    pieces: list[DigitPiece],
+    inside: list[list[int]],
+) -> set[int]:
+    """Return the blobs that hold one digit although the reader read several in them.
+
+    In a number written apart (the reader read one digit in 75% of its blobs
+    or more), such a blob is nearly as tall as the tallest, not wider than
+    tall or than 1.5 times the median digit, and the classifier reads it
+    whole as one digit with a probability of 0.95 or more: a wide 0 or an
+    open 4 that the reader took for two digits.
+
+    Parameters
+    ----------
+    inside : list of list of int
+        For each blob of ``pieces``, the reader's digits centred in its columns.
+    """
+    heights = [rows.stop - rows.start for rows, _, _ in pieces]
+    widths = [cols.stop - cols.start for _, cols, _ in pieces]
+    alone = [w for w, i in zip(widths, inside, strict=True) if len(i) == 1]
+    if len(alone) < _APART * len(pieces):  # not written apart: blobs of two digits are the rule
+        return set()
+    limit = _WIDE * float(np.median(alone))
+    doubtful = [
+        k
+        for k in range(len(pieces))
+        if len(inside[k]) >= 2
+        and heights[k] >= _TALL * max(heights)
+        and widths[k] <= max(limit, heights[k])
+    ]
+    if not doubtful:
+        return set()
+    sure = predict_proba(np.stack([frame_digit(_ink_of(ink, [pieces[k]])) for k in doubtful]))
+    return {k for k, p in zip(doubtful, sure.max(axis=1), strict=True) if p >= _SURE}
+
+
+def _levelled(ink: NDArray[np.float64], pieces: list[DigitPiece]) -> NDArray[np.float64]:
+    """Return ``ink`` with each blob moved up or down to the blobs' median middle row.
+
+    Digits written apart may dance above and below the line; the number
+    reader learnt numbers on a steadier baseline. Blobs of touching digits
+    move together, and specks that ``split_digits`` dropped are left out.
+    """
+    if len(pieces) < 2:
+        return ink
+    middles = [(rows.start + rows.stop) / 2 for rows, _, _ in pieces]
+    target = float(np.median(middles))
+    shifts = [round(target - middle) for middle in middles]
+    margin = max(abs(shift) for shift in shifts)
+    level = np.zeros((ink.shape[0] + 2 * margin, ink.shape[1]))
+    for (rows, cols, mask), shift in zip(pieces, shifts, strict=True):
+        top = rows.start + margin + shift
+        window = level[top : top + mask.shape[0], cols]
+        np.maximum(window, np.where(mask, ink[rows, cols], 0.0), out=window)
+    return level
+
+
+def _centre(pieces: list[DigitPiece]) -> float:
+    return float(sum((cols.start + cols.stop) / 2 for _, cols, _ in pieces) / len(pieces))
+
+
+def _box(pieces: list[DigitPiece]) -> Box:
+    return (
+        min(rows.start for rows, _, _ in pieces),
+        min(cols.start for _, cols, _ in pieces),
+        max(rows.stop for rows, _, _ in pieces),
+        max(cols.stop for _, cols, _ in pieces),
+    )
+
+
+def _ink_of(ink: NDArray[np.float64], pieces: list[DigitPiece]) -> NDArray[np.float64]:
+    """Return the ink of ``pieces`` alone, cropped to their box."""
+    top, left, bottom, right = _box(pieces)
+    digit = np.zeros((bottom - top, right - left))
+    for rows, cols, mask in pieces:
+        window = digit[rows.start - top : rows.stop - top, cols.start - left : cols.stop - left]
+        np.maximum(window, np.where(mask, ink[rows, cols], 0.0), out=window)
+    return digit
