@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from photos import INKS, _finish, _paper, _shape
 from scipy import ndimage
 
-from digitcnn._training.number_sets import MNIST_INK, line_up
+from digitcnn._training.number_sets import MNIST_INK, crop_to_ink, line_up
 from digitcnn._vision.paper_lines import Box
 
 __all__ = [
@@ -70,10 +70,7 @@ class Page(NamedTuple):
 
 def _digit_ink(digit: NDArray[np.uint8], rng: Rng, height: int) -> NDArray[np.float64]:
     """Return one digit as ``photos.py`` shapes it for a photo, cropped to its ink."""
-    mask = _shape(digit, height, rng, pen=None)
-    rows = np.flatnonzero((mask > 0.05).any(axis=1))
-    cols = np.flatnonzero((mask > 0.05).any(axis=0))
-    return mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    return crop_to_ink(_shape(digit, height, rng, pen=None))
 
 
 def write_number(

@@ -299,13 +299,13 @@ class BaseDigitClassifier(abc.ABC):
         field) are read one per box by this classifier. Any other number is
         read whole by a :class:`~digitcnn.NumberReader`, which needs no
         gaps between the digits: touching and overlapping digits are read
-        too. A blob of ink that the number reader reads as several digits
-        but this classifier reads confidently as one, and that has a digit's
-        shape, is one digit. Each digit that stands apart in a blob of its
-        own is also read by this classifier, and the two readings are
-        combined. A picture
-        whose shorter side is over 160 pixels is read shrunk to that (the
-        boxes are given in the picture's own pixels).
+        too. In a number written apart, a blob of ink that the number
+        reader reads as several digits but this classifier reads confidently
+        as one, and that has a digit's shape, is one digit. Each digit that
+        stands apart in a blob of its own is also read by this classifier,
+        and the two readings are combined. A picture whose shorter side is
+        over 160 pixels is read shrunk to that (the boxes are given in the
+        picture's own pixels).
 
         Parameters
         ----------

@@ -28,6 +28,7 @@ __all__ = [
     "MAX_TRAINING_WIDTH",
     "SPACINGS",
     "compose_number",
+    "crop_to_ink",
     "line_up",
     "number_examples",
 ]
@@ -65,7 +66,11 @@ def _vary(digit: NDArray[np.uint8], rng: Rng, height: int) -> NDArray[np.float64
     elif change == "thinner" and side >= 40:
         thinner = ndimage.grey_erosion(ink, footprint=disk(radius))
         ink = thinner if thinner.max() > 0.6 else ink
-    ink = np.clip(ink, 0.0, 1.0)
+    return crop_to_ink(np.clip(ink, 0.0, 1.0))
+
+
+def crop_to_ink(ink: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Return ``ink`` (light on zero) cropped to the pixels above 0.05, a digit's faintest edge."""
     rows = np.flatnonzero((ink > 0.05).any(axis=1))
     cols = np.flatnonzero((ink > 0.05).any(axis=0))
     cropped: NDArray[np.float64] = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
