@@ -32,6 +32,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
+from PIL import Image
 from scipy import ndimage
 from skimage.filters import threshold_otsu
 
@@ -39,7 +40,7 @@ from digitcnn._vision.greyscale import LUMA
 
 __all__ = ["Box", "clean_paper"]
 
-Float = NDArray[np.float64]
+Float = NDArray[np.floating[Any]]
 Box = tuple[int, int, int, int]
 """A rectangle in a picture: (top, left, bottom, right), bottom and right exclusive."""
 
@@ -82,20 +83,36 @@ def _as_rgb(pixels: Float) -> Float:
     return rgb
 
 
+def _paper(plane: Float) -> Float:
+    """Return the paper's brightness under ``plane``: a closing and a blur a fifth of its size wide.
+
+    The paper varies slowly, so this is worked out on the plane shrunk by up
+    to 4 times (Pillow's box filter) and enlarged back.
+    """
+    height, width = plane.shape
+    size = max(9, round(min(height, width) / 5))
+    shrink = max(1, min(4, size // 8))
+    small = Image.fromarray(plane.astype(np.float32), mode="F")
+    if shrink > 1:
+        small = small.reduce(shrink)
+    closed = ndimage.grey_closing(np.asarray(small), size=round(size / shrink))
+    blurred: Float = ndimage.uniform_filter(closed, round(size / shrink))
+    if shrink == 1:
+        return blurred
+    enlarged = Image.fromarray(blurred, mode="F").resize((width, height), Image.Resampling.BILINEAR)
+    return np.asarray(enlarged, dtype=np.float32)
+
+
 def _absorbance(rgb: Float) -> tuple[Float, Float]:
     """Return each pixel's darkness relative to the paper around it, and its ink weight."""
-    size = max(9, round(min(rgb.shape[:2]) / 5))
-    paper = np.stack(
-        [
-            ndimage.uniform_filter(ndimage.grey_closing(rgb[..., k], size=size), size)
-            for k in range(3)
-        ],
-        axis=-1,
-    )
+    paper = np.stack([_paper(rgb[..., k]) for k in range(3)], axis=-1)
     absorbed = np.clip(1.0 - rgb / np.maximum(paper, 1e-3), 0.0, 1.0)
     darkness = absorbed @ LUMA
-    smooth = ndimage.uniform_filter(absorbed, size=(3, 3, 1))
-    tint = (smooth.max(axis=-1) - smooth.min(axis=-1)) / np.maximum(smooth @ LUMA, 1e-3)
+    smooth = [ndimage.uniform_filter(absorbed[..., k], 3) for k in range(3)]
+    spread = np.maximum(np.maximum(*smooth[:2]), smooth[2]) - np.minimum(
+        np.minimum(*smooth[:2]), smooth[2]
+    )
+    tint = spread / np.maximum(sum(w * c for w, c in zip(LUMA, smooth, strict=True)), 1e-3)
     weight = np.clip((_TINT[0] - tint) / _TINT[1], 0.0, 1.0)
     return darkness, weight
 
@@ -123,18 +140,30 @@ def _slope(darkness: Float, threshold: float) -> float:
     )
 
 
+def _column_groups(offsets: NDArray[np.int_]) -> list[tuple[int, int, int]]:
+    """Return each run of columns with the same offset: (offset, first column, stop column)."""
+    breaks = np.flatnonzero(np.diff(offsets)) + 1
+    starts = np.concatenate([[0], breaks])
+    stops = np.concatenate([breaks, [offsets.size]])
+    return [(int(offsets[a]), int(a), int(b)) for a, b in zip(starts, stops, strict=True)]
+
+
 def _straighten(image: Float, offsets: NDArray[np.int_], pad: int, fill: float = 0.0) -> Float:
     """Shift each column: ``out[i, c] = image[i - pad + offsets[c], c]``, ``fill`` outside."""
-    index = np.arange(image.shape[0] + 2 * pad)[:, None] - pad + offsets[None, :]
-    inside = (index >= 0) & (index < image.shape[0])
-    taken = np.take_along_axis(image, np.clip(index, 0, image.shape[0] - 1), axis=0)
-    return np.where(inside, taken, fill)
+    height = image.shape[0]
+    out = np.full((height + 2 * pad, image.shape[1]), fill, dtype=image.dtype)
+    for offset, first, stop in _column_groups(offsets):
+        out[pad - offset : pad - offset + height, first:stop] = image[:, first:stop]
+    return out
 
 
 def _bend(straight: NDArray[Any], offsets: NDArray[np.int_], pad: int) -> NDArray[Any]:
     """Undo :func:`_straighten`."""
-    index = np.arange(straight.shape[0] - 2 * pad)[:, None] + pad - offsets[None, :]
-    return np.take_along_axis(straight, index, axis=0)
+    height = straight.shape[0] - 2 * pad
+    out = np.empty((height, straight.shape[1]), dtype=straight.dtype)
+    for offset, first, stop in _column_groups(offsets):
+        out[:, first:stop] = straight[pad - offset : pad - offset + height, first:stop]
+    return out
 
 
 class _Segment(NamedTuple):
@@ -187,24 +216,46 @@ class _Runs(NamedTuple):
         return _bend(mask, self.offsets, self.pad), _bend(value, self.offsets, self.pad)
 
 
-def _runs(darkness: Float, slope: float, length: int, dark: float, floor: float) -> _Runs:
-    """Find straight runs along axis 1 at least ``length`` long, following ``slope``.
+class _Ridges(NamedTuple):
+    """A picture straightened along a slope, and how much darker each pixel is than beside it."""
+
+    straight: Float  # the picture, each column shifted so that lines along the slope run level
+    ridge: Float  # darkness averaged along, over the paper ``_SIDE`` pixels across
+    faint: float  # the faintest ridge told from the paper's grain
+    offsets: NDArray[np.int_]
+    pad: int
+    slope: float
+
+
+def _ridges(darkness: Float, slope: float, paper: float) -> _Ridges:
+    """Return the ridges of ``darkness`` along axis 1, following ``slope``.
+
+    The straightened picture is padded with ``paper``, its typical darkness.
 
     A line is a ridge: darker, averaged along its run, than the paper
-    ``_SIDE`` pixels to one side of it or the other. Ridges, and pixels
-    darker than ``dark`` (ink crossing a line), are found with a threshold,
-    short breaks are bridged, and what an opening with a ``length``-long
-    footprint keeps is a run. Runs no darker than ``floor`` are dropped.
+    ``_SIDE`` pixels to one side of it or the other.
     """
     offsets = np.round(np.arange(darkness.shape[1]) * slope).astype(int)
     pad = int(np.abs(offsets).max()) + 1
-    straight = _straighten(darkness, offsets, pad, fill=float(np.median(darkness)))
+    straight = _straighten(darkness, offsets, pad, fill=paper)
     along = ndimage.uniform_filter1d(straight, _SMOOTH, axis=1)
     beside = np.minimum(np.roll(along, _SIDE, axis=0), np.roll(along, -_SIDE, axis=0))
     ridge = along - beside
     level = np.median(ridge)
     noise = 1.4826 * np.median(np.abs(ridge - level))
-    faint = level + max(0.02, 3 * noise)  # the faintest line told from the paper's grain
+    faint = float(level + max(0.02, 3 * noise))
+    return _Ridges(straight, ridge, faint, offsets, pad, slope)
+
+
+def _runs(ridges: _Ridges, length: int, dark: float, floor: float) -> _Runs:
+    """Find straight runs along the ridges at least ``length`` long.
+
+    Ridges, and pixels darker than ``dark`` (ink crossing a line), are found
+    with a threshold, short breaks are bridged, and what an opening with a
+    ``length``-long footprint keeps is a run. Runs no darker than ``floor``
+    are dropped.
+    """
+    straight, ridge, faint, offsets, pad, slope = ridges
     core = (ridge > faint) | (straight > dark)
     found = core
     found = ndimage.maximum_filter1d(found, 3, axis=0)  # the straightening is good to a pixel
@@ -241,14 +292,24 @@ def _runs(darkness: Float, slope: float, length: int, dark: float, floor: float)
             typical = layer * max(1.0, peak / layer.max())
             # its own darkness at each pixel: a running low percentile along it, which crossing
             # strokes miss, and no darker than typical (strokes that run along it a while)
-            local = ndimage.percentile_filter(
-                straight[rows, start:stop], 25, size=(1, _LOCAL), mode="nearest"
-            )
+            local = _running_quartile(straight[rows, start:stop])
             value = np.clip(local - paper, 0.0, 1.5 * typical[:, None] + 0.05)
             width = float(np.count_nonzero(layer > layer.max() / 2))
             clear.append(_support(straight[:, start:stop], rows, paper + layer.max() / 2))
             segments.append(_Segment(intercept, start, stop, rows, value, width, peak, wobble, 0.0))
     return _Runs(straight.shape, offsets, pad, slope, _with_twins(segments, clear))
+
+
+def _running_quartile(values: Float) -> Float:
+    """Return the lower quartile of ``values`` over ``_LOCAL`` pixels around each, along axis 1.
+
+    As ``ndimage.percentile_filter(values, 25, size=(1, _LOCAL), mode="nearest")``.
+    """
+    half = _LOCAL // 2
+    padded = np.pad(values, ((0, 0), (half, half)), mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, _LOCAL, axis=1)
+    rank = _LOCAL * 25 // 100
+    return np.partition(windows, rank, axis=-1)[..., rank]
 
 
 def _medians(values: Float, labels: NDArray[np.int_], count: int) -> Float:
@@ -265,6 +326,17 @@ def _medians(values: Float, labels: NDArray[np.int_], count: int) -> Float:
     return medians
 
 
+def _quartile(values: Float) -> Float:
+    """Return the lower quartile of each row of ``values``, as ``np.percentile`` gives it."""
+    ordered = np.sort(values, axis=1)
+    position = 0.25 * (values.shape[1] - 1)
+    below = int(position)
+    above = min(below + 1, values.shape[1] - 1)
+    share = position - below
+    quartile: Float = ordered[:, below] * (1.0 - share) + ordered[:, above] * share
+    return quartile
+
+
 def _layers(straight: Float, span: tuple[slice, slice]) -> tuple[list[tuple[slice, Float]], float]:
     """Return the lines in a run: the rows each covers and its darkness over the paper in them.
 
@@ -274,7 +346,7 @@ def _layers(straight: Float, span: tuple[slice, slice]) -> tuple[list[tuple[slic
     Also returns the paper's darkness.
     """
     top = max(0, span[0].start - _SIDE)  # the run and the paper either side
-    profile = np.percentile(straight[top : span[0].stop + _SIDE, span[1]], 25, axis=1)
+    profile = _quartile(straight[top : span[0].stop + _SIDE, span[1]])
     layer = profile - profile.min()
     free = np.zeros(layer.size, dtype=bool)
     free[span[0].start - top : span[0].stop - top] = True  # this run's lines, not a neighbour's
@@ -476,15 +548,17 @@ def _down(
 
 
 def _analyse(pixels: Float) -> _Lines:
-    rgb = _as_rgb(pixels)
+    rgb = _as_rgb(pixels.astype(np.float32))
     darkness, weight = _absorbance(rgb)
     height, width = darkness.shape
-    noise = 1.4826 * np.median(np.abs(darkness - np.median(darkness)))
-    slope = _slope(darkness, np.median(darkness) + 2 * noise)
-    dark = max(float(threshold_otsu(darkness)), np.median(darkness) + 4 * noise)
+    paper = float(np.median(darkness))
+    noise = 1.4826 * float(np.median(np.abs(darkness - paper)))
+    slope = _slope(darkness, paper + 2 * noise)
+    dark = max(float(threshold_otsu(darkness)), paper + 4 * noise)
 
     # horizontal lines: across most of the picture, framing a row of boxes, or dashed
-    runs = _runs(darkness, slope, int(_EDGE * width), dark, 3 * noise)
+    ridges = _ridges(darkness, slope, paper)
+    runs = _runs(ridges, int(_EDGE * width), dark, 3 * noise)
     long = [
         s
         for s in runs.segments
@@ -494,7 +568,7 @@ def _analyse(pixels: Float) -> _Lines:
     ]
     long += _framed(runs, long)
     across, value = runs.bend(long)
-    short = _runs(darkness, slope, max(9, int(_SEGMENT * width)), dark, 3 * noise)
+    short = _runs(ridges, max(9, int(_SEGMENT * width)), dark, 3 * noise)
     dashed = _dashed(short, width, long)
     pieces, value_pieces = short.bend(dashed)
     across, value = across | pieces, np.maximum(value, value_pieces)
@@ -509,7 +583,7 @@ def _analyse(pixels: Float) -> _Lines:
     length = _DOWN * height
     if len(rows) >= 2:
         length = min(length, 0.8 * (rows[-1] - rows[0]))
-    runs_t = _runs(darkness.T, -slope, max(9, int(length)), dark, 3 * noise)
+    runs_t = _runs(_ridges(darkness.T, -slope, paper), max(9, int(length)), dark, 3 * noise)
     lines_t = _down(runs_t, width, slope, rows, lines)
     down_t, value_t = runs_t.bend(lines_t)
     down, value = down_t.T, np.maximum(value, value_t.T)
@@ -562,7 +636,7 @@ def _boxes(lines: _Lines) -> list[Box]:
     ]
 
 
-def clean_paper(pixels: Float) -> tuple[Float, list[Box]]:
+def clean_paper(pixels: Float) -> tuple[NDArray[np.float64], list[Box]]:
     """Return the strokes of a picture of handwriting without the paper's lines, and its form boxes.
 
     Removes notebook rules, margin lines, squared grids and the walls of
@@ -595,4 +669,4 @@ def clean_paper(pixels: Float) -> tuple[Float, list[Box]]:
         be tilted a little); empty if the picture has none.
     """
     lines = _analyse(pixels)
-    return _ink(lines), _boxes(lines)
+    return _ink(lines).astype(np.float64), _boxes(lines)
