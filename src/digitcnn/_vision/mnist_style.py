@@ -58,7 +58,8 @@ def ink_map(grey: NDArray[np.float64]) -> NDArray[np.float64]:
     if np.median(grey) > 0.5:  # most of an image of a digit is background
         grey = 1.0 - grey
     size = max(3, math.ceil(min(grey.shape) * _TOPHAT_FRACTION))
-    flat: NDArray[np.float64] = ndimage.white_tophat(grey, size=(size, size))
+    # float32 halves the cost of the opening's filters; the result is the same to 1e-7
+    flat = ndimage.white_tophat(grey.astype(np.float32), size=(size, size)).astype(np.float64)
     if flat.max() < _MIN_CONTRAST:
         raise EmptyImageError("the image has no ink: nothing stands out from the background")
     threshold = max(float(threshold_otsu(flat)), _MIN_CONTRAST / 2)

@@ -122,7 +122,7 @@ def _slope(darkness: Float, threshold: float) -> float:
     rows, cols = np.nonzero(darkness > threshold)
     if rows.size < 10:
         return 0.0
-    step = max(1, rows.size // 100_000)
+    step = max(1, rows.size // 10_000)
     rows, cols = rows[::step], cols[::step]
     reach = int(sum(darkness.shape) * np.tan(np.radians(_MAX_TILT))) + 2
 
@@ -583,7 +583,12 @@ def _analyse(pixels: Float) -> _Lines:
     length = _DOWN * height
     if len(rows) >= 2:
         length = min(length, 0.8 * (rows[-1] - rows[0]))
-    runs_t = _runs(_ridges(darkness.T, -slope, paper), max(9, int(length)), dark, 3 * noise)
+    runs_t = _runs(
+        _ridges(np.ascontiguousarray(darkness.T), -slope, paper),
+        max(9, int(length)),
+        dark,
+        3 * noise,
+    )
     lines_t = _down(runs_t, width, slope, rows, lines)
     down_t, value_t = runs_t.bend(lines_t)
     down, value = down_t.T, np.maximum(value, value_t.T)
