@@ -139,6 +139,7 @@ def test_files_read_like_arrays(digits: NDArray[np.uint8], tmp_path: Path) -> No
     Image.fromarray(grey).save(path)
     np.testing.assert_array_equal(to_mnist(path), to_mnist(grey))
     np.testing.assert_array_equal(to_mnist(str(path)), to_mnist(grey))
+    np.testing.assert_array_equal(to_mnist(path.read_bytes()), to_mnist(grey))
 
 
 def write(path: Path, data: bytes) -> Path:
@@ -175,6 +176,28 @@ def test_bad_files_get_clear_errors(
         to_mnist(path)
 
 
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty \\(0 bytes\\)"),
+        (b"not an image at all", "not an image"),
+        (png_bytes((60, 60))[:60], "truncated or corrupted"),
+        (png_bytes((1, 1)), "at least 2x2"),
+    ],
+)
+def test_bad_bytes_get_clear_errors(data: bytes, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        to_mnist(data)
+
+
+def test_huge_images_in_bytes_are_refused_before_decoding() -> None:
+    side = int(MAX_IMAGE_PIXELS**0.5) + 10
+    data = png_bytes((side, side))  # a decompression bomb: a few kB of PNG, 50 M pixels
+    assert len(data) < 1_000_000
+    with pytest.raises(ValueError, match="more than the"):
+        to_mnist(data)
+
+
 def test_huge_images_are_refused_before_decoding() -> None:
     side = int(MAX_IMAGE_PIXELS**0.5) + 10
     with pytest.raises(ValueError, match="more than the"):
@@ -184,7 +207,7 @@ def test_huge_images_are_refused_before_decoding() -> None:
 @pytest.mark.parametrize(
     ("image", "error", "message"),
     [
-        (None, TypeError, "must be a file path, a PIL.Image.Image or a numpy array"),
+        (None, TypeError, "must be a file path, the bytes of an image file, a PIL.Image.Image or a numpy array"),
         ([[0, 1], [1, 0]], TypeError, "got list"),
         (np.array([["a", "b"], ["c", "d"]]), TypeError, "dtype <U1"),
         (np.zeros((5, 5, 7)), ValueError, "1, 2, 3 or 4 channels"),

@@ -11,8 +11,9 @@ from PIL import Image
 
 __all__ = ["Architecture", "ExportFormat", "ImageInput", "MNISTSplits", "Schedule"]
 
-ImageInput = Union[str, "os.PathLike[str]", Image.Image, NDArray[np.generic]]
-"""A picture as the image functions accept it: a file path, a Pillow image or a NumPy array."""
+ImageInput = Union[str, "os.PathLike[str]", bytes, Image.Image, NDArray[np.generic]]
+"""A picture as the image functions accept it: a file path, the bytes of an image file, a Pillow
+image or a NumPy array."""
 
 MNISTSplits = tuple[
     tuple[NDArray[np.uint8], NDArray[np.uint8]], tuple[NDArray[np.uint8], NDArray[np.uint8]]

@@ -183,7 +183,7 @@ class BaseDigitClassifier(abc.ABC):
 
         Parameters
         ----------
-        images : iterable of str, os.PathLike, PIL.Image.Image or numpy.ndarray
+        images : iterable of str, os.PathLike, bytes, PIL.Image.Image or numpy.ndarray
             Image files, Pillow images or arrays of any size and mode (see
             :func:`~digitcnn.to_mnist`).
         min_confidence : float, optional
@@ -241,7 +241,7 @@ class BaseDigitClassifier(abc.ABC):
 
         Parameters
         ----------
-        images : iterable of str, os.PathLike, PIL.Image.Image or numpy.ndarray
+        images : iterable of str, os.PathLike, bytes, PIL.Image.Image or numpy.ndarray
             Image files, Pillow images or arrays of any size and mode (see
             :func:`~digitcnn.to_mnist`).
         return_proba : bool, default False
@@ -309,7 +309,7 @@ class BaseDigitClassifier(abc.ABC):
 
         Parameters
         ----------
-        image : str, os.PathLike, PIL.Image.Image or numpy.ndarray
+        image : str, os.PathLike, bytes, PIL.Image.Image or numpy.ndarray
             A picture of the number.
         min_confidence : float, optional
             Digits below this probability are reported as ``"?"`` and

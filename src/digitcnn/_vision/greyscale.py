@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -32,18 +33,23 @@ def _open(path: Path) -> NDArray[np.float64]:
         raise ValueError(f"{path} is a folder, not an image file")
     if path.stat().st_size == 0:
         raise ValueError(f"image file {path} is empty (0 bytes)")
+    return _decode(path, str(path))
+
+
+def _decode(source: Path | io.BytesIO, name: str) -> NDArray[np.float64]:
+    """Decode an image file, checking its size from its header before decoding its pixels."""
     try:
-        with Image.open(path) as image:
-            _check_size(image.width, image.height, str(path))
-            return _from_pillow(image, str(path))
+        with Image.open(source) as image:
+            _check_size(image.width, image.height, name)
+            return _from_pillow(image, name)
     except UnidentifiedImageError:
-        raise ValueError(f"{path} is not an image file Pillow can read") from None
+        raise ValueError(f"{name} is not an image file Pillow can read") from None
     except Image.DecompressionBombError:
         raise ValueError(
-            f"{path} is larger than the {MAX_IMAGE_PIXELS:,} pixels accepted"
+            f"{name} is larger than the {MAX_IMAGE_PIXELS:,} pixels accepted"
         ) from None
     except (OSError, SyntaxError) as error:  # Pillow's truncated- and broken-file errors
-        raise ValueError(f"image file {path} is truncated or corrupted: {error}") from None
+        raise ValueError(f"image file {name} is truncated or corrupted: {error}") from None
 
 
 def _check_size(width: int, height: int, name: str) -> None:
@@ -110,7 +116,7 @@ def read_grey(image: ImageInput) -> NDArray[np.float64]:
 
     Parameters
     ----------
-    image : str, os.PathLike, PIL.Image.Image or numpy.ndarray
+    image : str, os.PathLike, bytes, PIL.Image.Image or numpy.ndarray
         A picture, as :func:`~digitcnn.to_mnist` accepts it.
 
     Returns
@@ -135,7 +141,7 @@ def read_pixels(image: ImageInput) -> NDArray[np.float64]:
 
     Parameters
     ----------
-    image : str, os.PathLike, PIL.Image.Image or numpy.ndarray
+    image : str, os.PathLike, bytes, PIL.Image.Image or numpy.ndarray
         A picture, as :func:`~digitcnn.to_mnist` accepts it.
 
     Returns
@@ -150,11 +156,17 @@ def read_pixels(image: ImageInput) -> NDArray[np.float64]:
     """
     if isinstance(image, (str, os.PathLike)):
         return _open(Path(image))
+    if isinstance(image, (bytes, bytearray, memoryview)):
+        data = bytes(image)
+        if not data:
+            raise ValueError("the image data is empty (0 bytes)")
+        return _decode(io.BytesIO(data), f"the image data ({len(data):,} bytes)")
     if isinstance(image, Image.Image):
         _check_size(image.width, image.height, "image")
         return _from_pillow(image, "image")
     if isinstance(image, np.ndarray):
         return _from_array(image, "image array")
     raise TypeError(
-        f"image must be a file path, a PIL.Image.Image or a numpy array; got {type(image).__name__}"
+        "image must be a file path, the bytes of an image file, a PIL.Image.Image or a numpy "
+        f"array; got {type(image).__name__}"
     )

@@ -145,8 +145,9 @@ def to_mnist(image: ImageInput) -> NDArray[np.float32]:
 
     Parameters
     ----------
-    image : str, os.PathLike, PIL.Image.Image or numpy.ndarray
-        A path to an image file in any format Pillow reads; a Pillow image in
+    image : str, os.PathLike, bytes, PIL.Image.Image or numpy.ndarray
+        A path to an image file in any format Pillow reads, or the file's
+        contents as bytes (an upload, a download); a Pillow image in
         any mode (greyscale, RGB, RGBA, palette, 16-bit); or an array of shape
         ``(height, width)`` or ``(height, width, channels)`` with 1-4 channels
         last. Integer arrays are on the 0-255 scale, or 0-65535 when a value
@@ -167,7 +168,7 @@ def to_mnist(image: ImageInput) -> NDArray[np.float32]:
     FileNotFoundError
         If a path does not exist.
     ValueError
-        If the file is empty, not an image, truncated or corrupted; if the
+        If the file (or the bytes) is empty, not an image, truncated or corrupted; if the
         image is smaller than 2x2 or larger than 50 million pixels; if an array
         has the wrong shape or out-of-range values.
     TypeError
