@@ -1,11 +1,17 @@
 from __future__ import annotations
 
 import json
+import signal
+import socket
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
-from conftest import MNIST_DIR, Split, number, on_paper, run_python
+from conftest import MNIST_DIR, Split, free_port, number, on_paper, run_python
 from PIL import Image
 
 import digitcnn
@@ -230,3 +236,61 @@ def test_python_dash_m_runs_the_command_line() -> None:
     assert result.returncode == 0
     assert "usage: digitcnn evaluate" in result.stdout
     assert MNIST_DIR.exists()
+
+
+def test_tensorflow_start_up_lines_are_hidden_so_an_error_is_one_line(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.keras"
+    result = run_python("-m", "digitcnn", "info", missing, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr == f"digitcnn info: error: model file not found: {missing}\n"
+    blank = tmp_path / "blank.png"
+    Image.new("L", (40, 40), 255).save(blank)
+    result = run_python("-m", "digitcnn", "predict", blank, timeout=120)
+    assert (result.returncode, result.stdout, result.stderr) == (0, f"{blank}: empty\n", "")
+
+
+def test_predict_on_a_missing_path_fails_before_tensorflow_loads() -> None:
+    code = (
+        "import sys; from digitcnn._cli import main; status = main(['predict', 'missing.png']); "
+        "print(status, 'tensorflow' in sys.modules)"
+    )
+    result = run_python("-c", code, timeout=120)
+    assert result.stdout.split() == ["1", "False"]
+    assert result.stderr == "digitcnn predict: error: no such file or folder: missing.png\n"
+
+
+def test_serve_prints_its_address_and_stops_cleanly_on_ctrl_c() -> None:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "digitcnn", "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    guard = threading.Timer(180, server.kill)  # a hung server fails the test, not the suite
+    guard.start()
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        assert line.startswith(f"digitcnn serve: http://127.0.0.1:{port}/ ")
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").json()["status"] == "ok"
+        server.send_signal(signal.SIGINT)
+        out, err = server.communicate(timeout=60)
+    finally:
+        guard.cancel()
+        if server.poll() is None:
+            server.kill()
+    assert server.returncode == 0
+    assert out == "digitcnn serve: stopped\n"
+    assert err == ""
+
+
+def test_serve_on_a_port_in_use_is_one_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_python("-m", "digitcnn", "serve", "--port", port, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"digitcnn serve: error: cannot listen on 127.0.0.1:{port}: ")
+    assert result.stderr.count("\n") == 1

@@ -142,6 +142,19 @@ def test_files_read_like_arrays(digits: NDArray[np.uint8], tmp_path: Path) -> No
     np.testing.assert_array_equal(to_mnist(path.read_bytes()), to_mnist(grey))
 
 
+def test_a_phone_photo_is_read_upright_as_its_orientation_tag_says(
+    digits: NDArray[np.uint8],
+) -> None:
+    upright = page(digits[2], 4, 5, 5, 130)
+    # the camera stored the picture turned a quarter, and a tag saying how to show it
+    stored = Image.fromarray(np.rot90(upright, k=1))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: turn 90 degrees clockwise to show it
+    buffer = io.BytesIO()
+    stored.save(buffer, format="PNG", exif=exif)
+    np.testing.assert_array_equal(to_mnist(buffer.getvalue()), to_mnist(upright))
+
+
 def write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
@@ -207,7 +220,11 @@ def test_huge_images_are_refused_before_decoding() -> None:
 @pytest.mark.parametrize(
     ("image", "error", "message"),
     [
-        (None, TypeError, "must be a file path, the bytes of an image file, a PIL.Image.Image or a numpy array"),
+        (
+            None,
+            TypeError,
+            "must be a file path, the bytes of an image file, a PIL.Image.Image or a numpy array",
+        ),
         ([[0, 1], [1, 0]], TypeError, "got list"),
         (np.array([["a", "b"], ["c", "d"]]), TypeError, "dtype <U1"),
         (np.zeros((5, 5, 7)), ValueError, "1, 2, 3 or 4 channels"),

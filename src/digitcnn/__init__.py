@@ -13,6 +13,8 @@ The public API:
   28x28 image MNIST would have, and the classifiers' ``predict_images``,
   ``read_images`` and ``read_digits`` built on it;
 - :class:`TFLiteClassifier`, which runs a model exported to TensorFlow Lite;
+- :func:`create_app`, the web page and HTTP API of ``digitcnn serve`` (with
+  the ``serve`` extra: FastAPI and uvicorn);
 - :func:`confusion_matrix`, and the figures :func:`plot_history`,
   :func:`plot_confusion_matrix` and :func:`plot_misclassified` (with the
   ``plot`` extra, matplotlib);
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
     from digitcnn._io.mnist_files import DATA_ENV_VAR, load_mnist, read_idx
     from digitcnn._metrics import confusion_matrix
     from digitcnn._plots import plot_confusion_matrix, plot_history, plot_misclassified
+    from digitcnn._serve.app import create_app
     from digitcnn._training.recipes import RECIPES, Recipe
     from digitcnn._types import ImageInput, MNISTSplits
     from digitcnn._validation import preprocess_images, preprocess_labels
@@ -72,6 +75,7 @@ _HOMES = {
     "Recipe": "digitcnn._training.recipes",
     "TFLiteClassifier": "digitcnn._estimator.tflite",
     "confusion_matrix": "digitcnn._metrics",
+    "create_app": "digitcnn._serve.app",
     "load_mnist": "digitcnn._io.mnist_files",
     "plot_confusion_matrix": "digitcnn._plots",
     "plot_history": "digitcnn._plots",
@@ -102,6 +106,7 @@ __all__ = [
     "TFLiteClassifier",
     "__version__",
     "confusion_matrix",
+    "create_app",
     "load_mnist",
     "plot_confusion_matrix",
     "plot_history",
@@ -113,7 +118,9 @@ __all__ = [
 ]
 
 
-_NEEDS_KERAS = frozenset({"digitcnn._estimator.classifier", "digitcnn._estimator.number_reader"})
+_NEEDS_KERAS = frozenset(
+    {"digitcnn._estimator.classifier", "digitcnn._estimator.number_reader", "digitcnn._serve.app"}
+)
 """The homes of public names that load Keras, whose backend is checked first."""
 
 

@@ -5,7 +5,9 @@ no public face: the model file's reader (``info``), where ``load_mnist``
 reads its data (so that its errors are recognised), precision and recall,
 atomic output and matplotlib's loader for the plots, the default recipe's
 name, and the library's scalar check for its numeric options. Importing it
-loads no TensorFlow: ``main`` sets TensorFlow's log level first.
+loads no TensorFlow, and each command loads it only once the files it names
+are found; unless ``--verbose`` is given, TensorFlow's start-up log lines
+are hidden, so that an error is one line.
 
 Errors: a failure about what the user named (a model, data or picture file,
 an output path: an OSError, or a ValueError whose message names that file)
@@ -17,9 +19,11 @@ and shows its traceback.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
 import os
+import socket
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -32,6 +36,7 @@ from digitcnn._atomic import atomic_output
 from digitcnn._io.mnist_files import data_path
 from digitcnn._metrics import precision_recall
 from digitcnn._plots import pyplot
+from digitcnn._serve.settings import DEFAULT_MIN_CONFIDENCE, Limits
 from digitcnn._training.recipes import DEFAULT_RECIPE
 from digitcnn._validation import check_scalar
 
@@ -43,6 +48,38 @@ IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".t
 
 class CommandError(Exception):
     """A failure to report to the user in one line, without a traceback."""
+
+
+@contextlib.contextmanager
+def _native_stderr_hidden() -> Iterator[None]:
+    """Send what C++ code writes to the process's standard error (descriptor 2) to nowhere."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as nowhere:
+            os.dup2(nowhere.fileno(), 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _start_tensorflow(args: argparse.Namespace) -> None:
+    """Load TensorFlow and find its devices: quietly, unless ``--verbose`` was given.
+
+    TensorFlow's C++ start-up lines (oneDNN, the CUDA drivers it looks for,
+    absl's "All log messages before absl::InitializeLog()") are written
+    before ``TF_CPP_MIN_LOG_LEVEL`` takes effect, so they are hidden at the
+    descriptor; Python's own errors are raised after it is restored.
+    """
+    if args.verbose:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # a user's own setting wins
+    with _native_stderr_hidden():
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()
 
 
 @contextlib.contextmanager
@@ -111,6 +148,7 @@ def _image_files(paths: Sequence[Path]) -> list[Path]:
 
 
 def _train(args: argparse.Namespace) -> None:
+    _start_tensorflow(args)
     (x_train, y_train), (x_test, y_test) = _mnist(args.data)
     clf = digitcnn.DigitClassifier(
         recipe=args.recipe, epochs=args.epochs, seed=args.seed, verbose=0 if args.quiet else 1
@@ -131,6 +169,7 @@ def _evaluate(args: argparse.Namespace) -> None:
             pyplot()  # before any work: the plots need the plot extra
         except ImportError as error:
             raise CommandError(str(error)) from None
+    _start_tensorflow(args)
     clf = _classifier(args.model)
     _, (x_test, y_test) = _mnist(args.data)
     predicted = clf.predict(x_test)
@@ -177,10 +216,11 @@ def _save_plots(
 
 def _predict(args: argparse.Namespace) -> None:
     files = _image_files(args.images)
-    clf = _classifier(args.model)
-    results: list[dict[str, Any]] = []
     if args.reader is not None and not args.number:
         raise CommandError("--reader is for reading numbers: add --number")
+    _start_tensorflow(args)
+    clf = _classifier(args.model)
+    results: list[dict[str, Any]] = []
     if args.number:
         reader = None
         if args.reader is not None:
@@ -233,6 +273,7 @@ def _print_readings(results: list[dict[str, Any]], *, number: bool) -> None:
 def _export(args: argparse.Namespace) -> None:
     if args.int8 and args.format != "tflite":
         raise CommandError("--int8 needs --format tflite")
+    _start_tensorflow(args)
     clf = _classifier(args.model)
     representative = None
     if args.int8:
@@ -248,12 +289,57 @@ def _export(args: argparse.Namespace) -> None:
 
 
 def _info(args: argparse.Namespace) -> None:
-    from digitcnn._io.model_file import read_model  # loads TensorFlow: only once main has run
+    _start_tensorflow(args)
+    from digitcnn._io.model_file import read_model  # loads TensorFlow
 
     with _about(args.model):
         saved = read_model(args.model)
     metadata = {**saved.metadata, "parameters": int(saved.model.count_params())}
     print(json.dumps(metadata, indent=2, sort_keys=True))
+
+
+def _serve(args: argparse.Namespace) -> None:
+    try:
+        import uvicorn
+    except ImportError:
+        raise CommandError('serving needs the serve extra: pip install "digitcnn[serve]"') from None
+    with socket.socket() as probe:  # a port in use is the user's to fix: say so in one line
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((args.host, args.port))
+        except OSError as error:
+            raise CommandError(f"cannot listen on {args.host}:{args.port}: {error}") from None
+    _start_tensorflow(args)
+    with _about(args.model):
+        app = digitcnn.create_app(
+            args.model,
+            min_confidence=args.min_confidence,
+            max_upload_bytes=round(args.max_upload_mb * 1e6),
+        )
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host=args.host, port=args.port, log_level="info" if args.verbose else "warning"
+        )
+    )
+
+    async def run() -> None:
+        serving = asyncio.get_running_loop().create_task(server.serve())
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.05)
+        if server.started:
+            host = f"[{args.host}]" if ":" in args.host else args.host
+            print(
+                f"digitcnn serve: http://{host}:{args.port}/ (the API's docs at /docs); "
+                "Ctrl-C stops",
+                flush=True,
+            )
+        await serving
+
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn shut down cleanly, then re-raised it
+        asyncio.run(run())
+    if not server.started:
+        raise CommandError(f"the server did not start on {args.host}:{args.port}")
+    print("digitcnn serve: stopped", flush=True)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -263,9 +349,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"digitcnn {digitcnn.__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--verbose", action="store_true", help="show TensorFlow's start-up and log messages"
+    )
     data_help = "MNIST folder of IDX files or .npz (default: $DIGITCNN_DATA, else Keras's download)"
 
-    train = commands.add_parser("train", help="train a model on MNIST and save it")
+    train = commands.add_parser(
+        "train", parents=[common], help="train a model on MNIST and save it"
+    )
     train.add_argument("--data", type=Path, default=None, help=data_help)
     train.add_argument("--recipe", choices=sorted(digitcnn.RECIPES), default=DEFAULT_RECIPE)
     epochs, seed = _checked("epochs", int, min_val=1), _checked("seed", int, min_val=0)
@@ -276,7 +368,9 @@ def _parser() -> argparse.ArgumentParser:
     train.set_defaults(run=_train)
 
     model_help = "a model saved by digitcnn (default: the pretrained model)"
-    evaluate = commands.add_parser("evaluate", help="accuracy, precision, recall, confusion")
+    evaluate = commands.add_parser(
+        "evaluate", parents=[common], help="accuracy, precision, recall, confusion"
+    )
     evaluate.add_argument("model", type=Path, nargs="?", default=None, help=model_help)
     evaluate.add_argument("--data", type=Path, default=None, help=data_help)
     evaluate.add_argument(
@@ -289,7 +383,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.set_defaults(run=_evaluate)
 
-    predict = commands.add_parser("predict", help="read the digits in image files")
+    predict = commands.add_parser(
+        "predict", parents=[common], help="read the digits in image files"
+    )
     predict.add_argument("images", type=Path, nargs="+", help="image files or folders of them")
     predict.add_argument("--model", type=Path, default=None, help=model_help)
     predict.add_argument(
@@ -316,7 +412,9 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--json", action="store_true", help="print JSON")
     predict.set_defaults(run=_predict)
 
-    export = commands.add_parser("export", help="export to SavedModel or TensorFlow Lite")
+    export = commands.add_parser(
+        "export", parents=[common], help="export to SavedModel or TensorFlow Lite"
+    )
     export.add_argument("output", type=Path, help="folder (savedmodel) or file (tflite)")
     export.add_argument("--model", type=Path, default=None, help=model_help)
     export.add_argument("--format", choices=["savedmodel", "tflite"], default="savedmodel")
@@ -324,9 +422,32 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--data", type=Path, default=None, help=data_help + "; for --int8")
     export.set_defaults(run=_export)
 
-    info = commands.add_parser("info", help="show a saved model's metadata")
+    info = commands.add_parser("info", parents=[common], help="show a saved model's metadata")
     info.add_argument("model", type=Path, help="a model saved by digitcnn")
     info.set_defaults(run=_info)
+
+    serve = commands.add_parser(
+        "serve", parents=[common], help="a web page and an HTTP API that read digits"
+    )
+    serve.add_argument("--model", type=Path, default=None, help=model_help)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=_checked("port", int, min_val=0, max_val=65535), default=8000)
+    serve.add_argument(
+        "--max-upload-mb",
+        type=_checked("max_upload_mb", float, min_val=0.0, include_boundaries="right"),
+        default=Limits.max_upload_bytes / 1e6,
+        metavar="MB",
+        help="refuse request bodies larger than this (default: %(default)g MB)",
+    )
+    serve.add_argument(
+        "--min-confidence",
+        type=_checked("min_confidence", float, min_val=0.0, max_val=1.0),
+        default=DEFAULT_MIN_CONFIDENCE,
+        metavar="P",
+        help="answers less confident than P are unsure, unless a request says otherwise "
+        "(default: %(default)g)",
+    )
+    serve.set_defaults(run=_serve)
     return parser
 
 
@@ -345,9 +466,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         files or data (with one line on standard error), 2 for bad arguments.
         A bug in digitcnn raises, with its traceback.
     """
-    # A program may set its own environment, a library may not: before
-    # TensorFlow loads, quieten its C++ start-up chatter (a user's setting wins).
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = _parser().parse_args(argv)
     try:
         args.run(args)

@@ -22,6 +22,7 @@ __all__ = [
     "ImageReading",
     "ProbabilityFunction",
     "Status",
+    "classified",
     "read_pictures",
 ]
 
@@ -138,13 +139,17 @@ def read_pictures(
             if reading is not None:
                 yield reading
                 continue
-            proba = next(probabilities)
-            label, confidence = int(proba.argmax()), float(proba.max())
-            status: Status = "ok" if confidence >= threshold else "unsure"
-            yield ImageReading(
-                _source(item, index),
-                status,
-                label if status == "ok" else UNREAD,
-                confidence,
-                proba,
-            )
+            yield classified(_source(item, index), next(probabilities), threshold)
+
+
+def classified(source: str, probabilities: NDArray[np.float32], threshold: float) -> ImageReading:
+    """Return the reading of a picture the classifier gave ``probabilities``.
+
+    The answer is the most likely digit, or "unsure" (label :data:`UNREAD`)
+    if its probability is below ``threshold``.
+    """
+    label, confidence = int(probabilities.argmax()), float(probabilities.max())
+    status: Status = "ok" if confidence >= threshold else "unsure"
+    return ImageReading(
+        source, status, label if status == "ok" else UNREAD, confidence, probabilities
+    )
