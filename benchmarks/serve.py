@@ -1,14 +1,17 @@
 """Drive ``digitcnn serve`` from 1, 8, 32 and 64 concurrent clients, beside a hand-written endpoint.
 
-Each server runs alone on the machine, in a process of its own on a free
+Each server runs alone on the machine, started as a user would on a free
 localhost port, one after another:
 
 - *hand-written*: ``handwritten_endpoint.py``, Keras's ``model.predict`` on
   each request, as tutorials show;
-- *digitcnn, unbatched*: ``create_app(max_batch_size=1)``, our path with one
-  model call per request;
-- *digitcnn, batched*: ``create_app()`` with batch timeouts of 0 (the
-  requests already waiting) and 2 ms (the default).
+- ``digitcnn serve --max-batch-size 1``: our path with one model call per
+  request (no batching);
+- ``digitcnn serve --workers 1``: one process, batched;
+- ``digitcnn serve --batch-timeout-ms 0``: batches of the requests already
+  waiting, without waiting for more;
+- ``digitcnn serve``: the defaults (one process per core, batches of up to
+  64 images gathered for up to 2 ms).
 
 Each client holds one keep-alive HTTP/1.1 connection and sends one 28x28
 PNG of an MNIST test digit per request (multipart, as ``curl -F`` does),
@@ -21,7 +24,7 @@ included), waiting for its batch, the model call, and the rest (HTTP,
 FastAPI, the multipart form, JSON). Writes ``results/serve.json`` and
 ``results/serve.md``::
 
-    python benchmarks/serve.py               # 8 s per level: about 4 minutes
+    python benchmarks/serve.py               # 8 s per level: about 5 minutes
     python benchmarks/serve.py --seconds 3   # quicker
 """
 
@@ -30,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import signal
 import socket
 import statistics
 import subprocess
@@ -50,25 +54,24 @@ HERE = Path(__file__).resolve().parent
 LEVELS = (1, 8, 32, 64)
 BOUNDARY = "digitcnn-benchmark"
 
-# name: (how to start it, the path it answers on)
+# name: (the command that starts it, less its port; the path it answers on)
 SERVERS: dict[str, tuple[list[str], str]] = {
     "hand-written (Keras predict per request)": (
-        [str(HERE / "handwritten_endpoint.py"), "--port"],
+        [sys.executable, str(HERE / "handwritten_endpoint.py")],
         "/predict",
     ),
-    "digitcnn, unbatched": (["-", "max_batch_size=1", "--port"], "/api/v1/digits"),
-    "digitcnn, batched, timeout 0": (["-", "batch_timeout=0.0", "--port"], "/api/v1/digits"),
-    "digitcnn, batched, timeout 2 ms (default)": (["-", "", "--port"], "/api/v1/digits"),
+    "digitcnn serve --max-batch-size 1 (unbatched)": (
+        ["digitcnn", "serve", "--max-batch-size", "1"],
+        "/api/v1/digits",
+    ),
+    "digitcnn serve --workers 1": (["digitcnn", "serve", "--workers", "1"], "/api/v1/digits"),
+    "digitcnn serve --batch-timeout-ms 0": (
+        ["digitcnn", "serve", "--batch-timeout-ms", "0"],
+        "/api/v1/digits",
+    ),
+    "digitcnn serve (default)": (["digitcnn", "serve"], "/api/v1/digits"),
 }
-
-# Starts create_app with the keyword arguments given as "name=value,...".
-LAUNCH = """
-import sys, uvicorn
-from digitcnn import create_app
-options = dict(o.split("=") for o in sys.argv[1].split(",") if o)
-app = create_app(**{k: float(v) if "." in v else int(v) for k, v in options.items()})
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[3]), log_level="warning")
-"""
+DEFAULT, HANDWRITTEN, UNBATCHED = "digitcnn serve (default)", *list(SERVERS)[:2]
 
 
 @dataclass
@@ -170,27 +173,25 @@ def summary(measured: Measured, seconds: float) -> dict[str, Any]:
         "requests": len(latencies),
     }
     if measured.timings:
+        parts = ("threads", "decode", "normalise", "queue", "model")
         mean = {
             name: statistics.fmean(t.get(name, 0.0) for t in measured.timings)
-            for name in ("normalise", "queue", "model", "batch")
+            for name in (*parts, "batch")
         }
         total = 1000 * statistics.fmean(latencies)
         result["time_ms"] = {
-            "normalise": mean["normalise"],
-            "queue": mean["queue"],
-            "model": mean["model"],
-            "http_and_framework": total - mean["normalise"] - mean["queue"] - mean["model"],
+            **{name: mean[name] for name in parts},
+            "http_and_framework": total - sum(mean[name] for name in parts),
             "total": total,
         }
         result["mean_batch"] = mean["batch"]
     return result
 
 
-def start_server(command: list[str], path: str, port: int) -> subprocess.Popen[bytes]:
-    if command[0] == "-":
-        argv = [sys.executable, "-c", LAUNCH, command[1], command[2], str(port)]
-    else:
-        argv = [sys.executable, *command, str(port)]
+def start_server(command: list[str], port: int) -> subprocess.Popen[bytes]:
+    if command[0] == "digitcnn":  # the one installed beside this Python
+        command = [str(Path(sys.executable).with_name("digitcnn")), *command[1:]]
+    argv = [*command, "--port", str(port)]
     process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -198,6 +199,7 @@ def start_server(command: list[str], path: str, port: int) -> subprocess.Popen[b
             raise RuntimeError(f"the server {argv} stopped with status {process.returncode}")
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/docs", timeout=1)
+            time.sleep(3)  # every worker up, not only the first
             return process
         except OSError:
             time.sleep(0.5)
@@ -217,7 +219,7 @@ def main() -> None:
     for name, (command, path) in SERVERS.items():
         port = free_port()
         requests = requests_for(x_test[:256], path, port)
-        process = start_server(command, path, port)
+        process = start_server(command, port)
         try:
             for clients in LEVELS:
                 measured = asyncio.run(drive(port, requests, clients, args.seconds))
@@ -230,8 +232,8 @@ def main() -> None:
                     flush=True,
                 )
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            process.send_signal(signal.SIGINT)  # Ctrl-C: the workers stop too
+            process.wait(timeout=60)
     write_results(
         args.output,
         "serve",
@@ -259,7 +261,7 @@ def table(rows: list[dict[str, Any]], seconds: float) -> str:
         errors = sum(at[name, c]["errors"] for c in LEVELS)
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {errors} |")
 
-    ours, handwritten, unbatched = names[3], names[0], names[1]
+    ours, handwritten, unbatched = DEFAULT, HANDWRITTEN, UNBATCHED
     best = at[ours, 32]
     verdicts = [
         (
@@ -287,19 +289,24 @@ def table(rows: list[dict[str, Any]], seconds: float) -> str:
     lines += ["", f"Batching gives {gain:.2f}x the unbatched path's requests/s at 32 clients.", ""]
 
     lines += [
-        "Where a request's time goes (mean ms per request, from the server's Server-Timing; "
-        "the rest is HTTP, FastAPI, the multipart form and JSON, in the server and this client):",
+        "Where a request's time goes (mean ms per request, from the server's Server-Timing "
+        "header): waiting for one of the picture threads, decoding the PNG, normalising it "
+        "(to_mnist), waiting for the batch to close, the model call, and the rest: HTTP, "
+        "FastAPI, the multipart form and JSON, in the server and in this client.",
         "",
-        "| server | clients | normalise | wait for batch | model call | rest | total | batch |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| server | clients | threads | decode | normalise | batch wait | model | rest | total "
+        "| batch |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name in names[1:]:
         for c in LEVELS:
             t = at[name, c]["time_ms"]
-            rest, batch = t["http_and_framework"], at[name, c]["mean_batch"]
+            cells = [t[k] for k in ("threads", "decode", "normalise", "queue", "model")]
+            cells += [t["http_and_framework"], t["total"]]
             lines.append(
-                f"| {name} | {c} | {t['normalise']:.2f} | {t['queue']:.2f} | {t['model']:.2f} | "
-                f"{rest:.2f} | {t['total']:.2f} | {batch:.1f} |"
+                f"| {name} | {c} | "
+                + " | ".join(f"{v:.2f}" for v in cells)
+                + f" | {at[name, c]['mean_batch']:.1f} |"
             )
     lines += [
         "",

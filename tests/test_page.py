@@ -2,7 +2,10 @@
 
 Needs Debian's ``chromium`` and ``chromium-driver``; without them the tests
 are skipped, unless ``DIGITCNN_BROWSER_TESTS=required`` (as ``.ci/run``
-sets it), when they fail.
+sets it), when they fail. The docs' screenshot of the page is the drawn 7
+of the first test, saved where ``DIGITCNN_SCREENSHOT`` says::
+
+    DIGITCNN_SCREENSHOT=docs/_static/serve-page.png python -m pytest tests/test_page.py -k drawn
 """
 
 from __future__ import annotations
@@ -95,6 +98,8 @@ def test_a_digit_drawn_with_the_mouse_is_read(browser: Any, url: str) -> None:
     seen = browser.find_element(By.ID, "seen")
     assert seen.is_displayed()
     assert seen.get_attribute("src").startswith("data:image/png;base64,")
+    if os.environ.get("DIGITCNN_SCREENSHOT"):
+        browser.save_screenshot(os.environ["DIGITCNN_SCREENSHOT"])
 
     browser.find_element(By.ID, "clear").click()
     assert browser.find_element(By.ID, "answer").text == "\N{EN DASH}"  # nothing read

@@ -19,12 +19,14 @@ and shows its traceback.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import os
 import socket
 import sys
+import threading
+import time
+import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,7 +38,14 @@ from digitcnn._atomic import atomic_output
 from digitcnn._io.mnist_files import data_path
 from digitcnn._metrics import precision_recall
 from digitcnn._plots import pyplot
-from digitcnn._serve.settings import DEFAULT_MIN_CONFIDENCE, Limits
+from digitcnn._quiet import load_tensorflow_quietly
+from digitcnn._serve.settings import (
+    DEFAULT_MIN_CONFIDENCE,
+    DEFAULT_WORKERS,
+    SETTINGS_ENV,
+    Batching,
+    Limits,
+)
 from digitcnn._training.recipes import DEFAULT_RECIPE
 from digitcnn._validation import check_scalar
 
@@ -50,36 +59,10 @@ class CommandError(Exception):
     """A failure to report to the user in one line, without a traceback."""
 
 
-@contextlib.contextmanager
-def _native_stderr_hidden() -> Iterator[None]:
-    """Send what C++ code writes to the process's standard error (descriptor 2) to nowhere."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as nowhere:
-            os.dup2(nowhere.fileno(), 2)
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 def _start_tensorflow(args: argparse.Namespace) -> None:
-    """Load TensorFlow and find its devices: quietly, unless ``--verbose`` was given.
-
-    TensorFlow's C++ start-up lines (oneDNN, the CUDA drivers it looks for,
-    absl's "All log messages before absl::InitializeLog()") are written
-    before ``TF_CPP_MIN_LOG_LEVEL`` takes effect, so they are hidden at the
-    descriptor; Python's own errors are raised after it is restored.
-    """
-    if args.verbose:
-        return
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # a user's own setting wins
-    with _native_stderr_hidden():
-        import tensorflow as tf
-
-        tf.config.list_physical_devices()
+    """Load TensorFlow, without its start-up lines unless ``--verbose`` was given."""
+    if not args.verbose:
+        load_tensorflow_quietly()
 
 
 @contextlib.contextmanager
@@ -310,36 +293,50 @@ def _serve(args: argparse.Namespace) -> None:
         except OSError as error:
             raise CommandError(f"cannot listen on {args.host}:{args.port}: {error}") from None
     _start_tensorflow(args)
-    with _about(args.model):
-        app = digitcnn.create_app(
-            args.model,
-            min_confidence=args.min_confidence,
-            max_upload_bytes=round(args.max_upload_mb * 1e6),
-        )
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app, host=args.host, port=args.port, log_level="info" if args.verbose else "warning"
-        )
-    )
-
-    async def run() -> None:
-        serving = asyncio.get_running_loop().create_task(server.serve())
-        while not server.started and not serving.done():
-            await asyncio.sleep(0.05)
-        if server.started:
-            host = f"[{args.host}]" if ":" in args.host else args.host
-            print(
-                f"digitcnn serve: http://{host}:{args.port}/ (the API's docs at /docs); "
-                "Ctrl-C stops",
-                flush=True,
-            )
-        await serving
-
+    settings = {
+        "model": None if args.model is None else str(args.model),
+        "min_confidence": args.min_confidence,
+        "max_upload_bytes": round(args.max_upload_mb * 1e6),
+        "max_batch_size": args.max_batch_size,
+        "batch_timeout": args.batch_timeout_ms / 1000,
+    }
+    with _about(args.model):  # the model is checked here, before any worker starts
+        app = digitcnn.create_app(**settings)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    started = threading.Event()
+    threading.Thread(
+        target=_announce, args=(f"http://{host}:{args.port}/", started), daemon=True
+    ).start()
+    log_level = "info" if args.verbose else "warning"
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn shut down cleanly, then re-raised it
-        asyncio.run(run())
-    if not server.started:
+        if args.workers == 1:
+            uvicorn.run(app, host=args.host, port=args.port, log_level=log_level)
+        else:  # each worker process builds its own app, from an import string
+            os.environ[SETTINGS_ENV] = json.dumps({**settings, "verbose": args.verbose})
+            uvicorn.run(
+                "digitcnn._serve.app:app_from_environment",
+                factory=True,
+                workers=args.workers,
+                host=args.host,
+                port=args.port,
+                log_level=log_level,
+            )
+    if not started.is_set():
         raise CommandError(f"the server did not start on {args.host}:{args.port}")
     print("digitcnn serve: stopped", flush=True)
+
+
+def _announce(url: str, started: threading.Event) -> None:
+    """Print the server's address once it answers (uvicorn's workers start on their own)."""
+    health = url.replace("//0.0.0.0:", "//127.0.0.1:").replace("//[::]:", "//[::1]:") + "healthz"
+    while True:
+        try:
+            with urllib.request.urlopen(health, timeout=1):
+                break
+        except OSError:
+            time.sleep(0.1)
+    started.set()
+    print(f"digitcnn serve: {url} (the API's docs at {url}docs); Ctrl-C stops", flush=True)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -446,6 +443,27 @@ def _parser() -> argparse.ArgumentParser:
         metavar="P",
         help="answers less confident than P are unsure, unless a request says otherwise "
         "(default: %(default)g)",
+    )
+    serve.add_argument(
+        "--max-batch-size",
+        type=_checked("max_batch_size", int, min_val=1),
+        default=Batching.max_batch_size,
+        metavar="N",
+        help="most images predicted in one model call; 1 turns batching off (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--batch-timeout-ms",
+        type=_checked("batch_timeout_ms", float, min_val=0.0),
+        default=1000 * Batching.batch_timeout,
+        metavar="MS",
+        help="how long a batch waits for more requests after its first (default: %(default)g)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=_checked("workers", int, min_val=1),
+        default=DEFAULT_WORKERS,
+        help="server processes, each with its own model (default: one per core, at most 4: "
+        "%(default)s here)",
     )
     serve.set_defaults(run=_serve)
     return parser

