@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import doctest
 import os
+import sys
 import zlib
 from pathlib import Path
 
@@ -19,6 +20,12 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 HERE = Path(__file__).resolve().parent
+
+# The figures the pages show are drawn by digitcnn itself (see figures.py), once per checkout.
+sys.path.insert(0, str(HERE))
+from figures import make_figures  # noqa: E402
+
+make_figures()
 
 project = "digitcnn"
 author = "The digitcnn developers"
@@ -35,7 +42,7 @@ extensions = [
     "sphinxarg.ext",
 ]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
-exclude_patterns = ["_build", "_inventories/README.md"]
+exclude_patterns = ["_build", "_generated", "_inventories/README.md"]
 myst_heading_anchors = 3
 myst_enable_extensions = ["colon_fence"]
 

@@ -12,6 +12,7 @@ import argparse
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 from digitcnn import (
     DigitClassifier,
@@ -34,19 +35,25 @@ def main() -> None:
 
     clf = DigitClassifier.pretrained() if args.model is None else DigitClassifier.load(args.model)
     _, (x_test, y_test) = load_mnist(args.data)
-    x_test, y_test = x_test[: args.limit], y_test[: args.limit]
-    predicted = clf.predict(x_test)
-    args.output.mkdir(exist_ok=True)
+    for path in write_plots(clf, x_test[: args.limit], y_test[: args.limit], args.output):
+        print(f"wrote {path}")
 
+
+def write_plots(
+    clf: DigitClassifier, x_test: np.ndarray, y_test: np.ndarray, output: Path, dpi: int = 100
+) -> list[Path]:
+    """Save ``clf``'s training curves, confusion matrix and misclassified digits as PNGs."""
+    predicted = clf.predict(x_test)
+    output.mkdir(exist_ok=True)
     figures = {
         "history.png": plot_history(clf.history_).figure,
         "confusion.png": plot_confusion_matrix(y_test, predicted).figure,
         "misclassified.png": plot_misclassified(x_test, y_test, predicted),
     }
     for name, figure in figures.items():
-        figure.savefig(args.output / name, dpi=100)
+        figure.savefig(output / name, dpi=dpi)
         plt.close(figure)
-        print(f"wrote {args.output / name}")
+    return [output / name for name in figures]
 
 
 if __name__ == "__main__":

@@ -99,7 +99,9 @@ def test_a_digit_drawn_with_the_mouse_is_read(browser: Any, url: str) -> None:
     assert seen.is_displayed()
     assert seen.get_attribute("src").startswith("data:image/png;base64,")
     if os.environ.get("DIGITCNN_SCREENSHOT"):
+        browser.set_window_size(1100, 1000)  # the whole answer, down to the image seen
         browser.save_screenshot(os.environ["DIGITCNN_SCREENSHOT"])
+        browser.set_window_size(1280, 800)
 
     browser.find_element(By.ID, "clear").click()
     assert browser.find_element(By.ID, "answer").text == "\N{EN DASH}"  # nothing read

@@ -236,3 +236,30 @@ class TestMicroBatcher:
 
         self.run(main())
         assert calls == [2, 2, 2]
+
+    def test_a_batch_waits_only_for_requests_on_their_way(self) -> None:
+        calls: list[int] = []
+
+        def predict(images: NDArray[np.float32]) -> NDArray[np.float32]:
+            calls.append(len(images))
+            return np.zeros((len(images), 10), np.float32)
+
+        one = np.zeros((1, 28, 28), np.float32)
+
+        async def main() -> float:
+            batcher = MicroBatcher(predict, max_batch_size=64, batch_timeout=5.0)
+            await batcher.start()
+            try:
+                first = asyncio.ensure_future(batcher.predict(one))
+                with batcher.expecting():
+                    await asyncio.sleep(0.05)  # its picture is being prepared
+                second = batcher.predict(one)
+                await asyncio.wait_for(asyncio.gather(first, second), 5)
+                start = time.monotonic()
+                await asyncio.wait_for(batcher.predict(one), 5)  # alone: not held 5 s
+                return time.monotonic() - start
+            finally:
+                await batcher.stop()
+
+        assert self.run(main()) < 1.0
+        assert calls == [2, 1]

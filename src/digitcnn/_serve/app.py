@@ -235,7 +235,8 @@ async def read_digit_pictures(
     service: _Service = request.app.state.service
     uploads = await read_uploads(request, service.limits)
     start = time.perf_counter()
-    done = await anyio.to_thread.run_sync(_frames, uploads, limiter=service.image_work)
+    with service.batcher.expecting():
+        done = await anyio.to_thread.run_sync(_frames, uploads, limiter=service.image_work)
     images = time.perf_counter() - start
     frames = done.frames
     present = [frame for frame in frames if frame is not None]

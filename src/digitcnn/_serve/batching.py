@@ -3,9 +3,11 @@
 As TensorFlow Serving's batching does: the first request waiting starts a
 batch; others join it until it holds ``max_batch_size`` images or
 ``batch_timeout`` seconds have passed since it started; then one model call
-answers them all. The model runs in a thread of its own, off the event loop,
-one call at a time (TensorFlow spreads each call over the cores), so while it
-works the next batch gathers.
+answers them all. A batch waits only while more requests are on their way
+(announced with :meth:`MicroBatcher.expecting` while their pictures are
+prepared), so a lone request is answered at once. The model runs in a
+thread of its own, off the event loop, one call at a time (TensorFlow
+spreads each call over the cores), so while it works the next batch gathers.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 from numpy.typing import NDArray
@@ -67,6 +69,19 @@ class MicroBatcher:
             max_workers=1, thread_name_prefix="digitcnn-model"
         )
         self._task: asyncio.Task[None] | None = None
+        self._on_their_way = 0
+
+    @contextlib.contextmanager
+    def expecting(self) -> Iterator[None]:
+        """Announce a request whose images are being prepared, so that a batch may wait for it.
+
+        Call :meth:`predict` right after the block, with no ``await`` between.
+        """
+        self._on_their_way += 1
+        try:
+            yield
+        finally:
+            self._on_their_way -= 1
 
     async def start(self) -> None:
         """Start taking requests (call from the event loop that will serve them)."""
@@ -100,7 +115,7 @@ class MicroBatcher:
         while size < self.max_batch_size:
             if self._queue.empty():
                 left = deadline - time.perf_counter()
-                if left <= 0:
+                if left <= 0 or not self._on_their_way:
                     break
                 try:
                     waiting = await asyncio.wait_for(self._queue.get(), left)
