@@ -51,7 +51,7 @@ def write_plots(
         "misclassified.png": plot_misclassified(x_test, y_test, predicted),
     }
     for name, figure in figures.items():
-        figure.savefig(output / name, dpi=dpi)
+        figure.savefig(output / name, dpi=dpi, bbox_inches="tight")
         plt.close(figure)
     return [output / name for name in figures]
 
