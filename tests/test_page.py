@@ -156,3 +156,26 @@ def test_the_page_fits_a_phone(browser: Any, url: str) -> None:
             assert browser.find_element(By.ID, control).size["height"] >= 44  # easy to tap
     finally:
         browser.set_window_size(1280, 800)
+
+
+def test_the_page_reads_with_the_keyboard_and_a_screen_reader(browser: Any, url: str) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(url)
+    named = (
+        "const e = arguments[0]; return (e.labels && e.labels.length > 0) "
+        "|| e.textContent.trim().length > 0 || !!e.getAttribute('aria-label')"
+    )
+    for control in browser.find_elements(By.CSS_SELECTOR, "button, input, [role=button]"):
+        assert browser.execute_script(named, control), control.get_attribute("outerHTML")
+    assert "upload" in browser.find_element(By.ID, "canvas").get_attribute("aria-label")
+    assert browser.find_element(By.ID, "error").get_attribute("role") == "alert"
+    live = browser.find_element(By.CSS_SELECTOR, "[aria-live]")
+    assert live.find_element(By.ID, "answer")
+    reached = []
+    for _ in range(12):
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        reached.append(browser.switch_to.active_element.get_attribute("id"))
+    assert {"read", "clear", "file", "drop"} <= set(reached)
