@@ -173,11 +173,24 @@ class _Segment(NamedTuple):
     start: int  # where it starts and stops along
     stop: int
     rows: slice  # the rows across that it darkens
-    value: Float  # its own darkness over the paper there, shape (rows, stop - start)
+    pixels: Float  # the straightened picture there, shape (rows, stop - start)
+    paper: float  # the paper's darkness beside it
+    typical: Float  # its darkness over the paper in each row, typically along it
     thickness: float  # width across, in pixels
     darkness: float  # at its darkest across, typically along, over the paper
     wobble: float  # how far its centre strays from straight, in pixels
     support: float  # the fraction of its length where it is a thin line on paper
+
+    def value(self) -> Float:
+        """Return its own darkness over the paper at each of its pixels.
+
+        A running low percentile along it, which crossing strokes miss, no
+        darker than typical (strokes that run along it a while). Worked out
+        only for the runs kept as lines.
+        """
+        local = _running_quartile(self.pixels)
+        own: Float = np.clip(local - self.paper, 0.0, 1.5 * self.typical[:, None] + 0.05)
+        return own
 
 
 class _Runs(NamedTuple):
@@ -212,7 +225,7 @@ class _Runs(NamedTuple):
         for segment in keep:
             mask[segment.rows, segment.start : segment.stop] = True
             block = value[segment.rows, segment.start : segment.stop]
-            np.maximum(block, segment.value, out=block)
+            np.maximum(block, segment.value(), out=block)
         return _bend(mask, self.offsets, self.pad), _bend(value, self.offsets, self.pad)
 
 
@@ -290,13 +303,23 @@ def _runs(ridges: _Ridges, length: int, dark: float, floor: float) -> _Runs:
             if peak < max(faint, floor):
                 continue  # the paper's grain, or its edge
             typical = layer * max(1.0, peak / layer.max())
-            # its own darkness at each pixel: a running low percentile along it, which crossing
-            # strokes miss, and no darker than typical (strokes that run along it a while)
-            local = _running_quartile(straight[rows, start:stop])
-            value = np.clip(local - paper, 0.0, 1.5 * typical[:, None] + 0.05)
             width = float(np.count_nonzero(layer > layer.max() / 2))
             clear.append(_support(straight[:, start:stop], rows, paper + layer.max() / 2))
-            segments.append(_Segment(intercept, start, stop, rows, value, width, peak, wobble, 0.0))
+            segments.append(
+                _Segment(
+                    intercept,
+                    start,
+                    stop,
+                    rows,
+                    straight[rows, start:stop],
+                    paper,
+                    typical,
+                    width,
+                    peak,
+                    wobble,
+                    0.0,
+                )
+            )
     return _Runs(straight.shape, offsets, pad, slope, _with_twins(segments, clear))
 
 
