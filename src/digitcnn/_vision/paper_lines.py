@@ -126,18 +126,23 @@ def _slope(darkness: Float, threshold: float) -> float:
     rows, cols = rows[::step], cols[::step]
     reach = int(sum(darkness.shape) * np.tan(np.radians(_MAX_TILT))) + 2
 
-    def sharpness(slope: float) -> float:
-        # every dark pixel counts alike, so a long thin line outweighs a bold digit
-        across = np.bincount(np.round(rows - cols * slope).astype(int) + reach)
-        down = np.bincount(np.round(cols + rows * slope).astype(int) + reach)
-        return float((across.astype(np.float64) ** 2).sum() + (down.astype(np.float64) ** 2).sum())
+    bins = 2 * reach + int(sum(darkness.shape)) + 2
 
-    degrees = np.arange(-_MAX_TILT, _MAX_TILT + 1e-9, 0.25)
-    best = degrees[np.argmax([sharpness(np.tan(np.radians(d))) for d in degrees])]
-    finer = np.arange(best - 0.25, best + 0.25 + 1e-9, 0.05)
-    return float(
-        np.tan(np.radians(finer[np.argmax([sharpness(np.tan(np.radians(d))) for d in finer])]))
-    )
+    def sharpest(degrees: NDArray[np.float64]) -> float:
+        """Return the angle among ``degrees`` whose projections are most peaked."""
+        # every dark pixel counts alike, so a long thin line outweighs a bold digit
+        slopes = np.tan(np.radians(degrees))[:, None]
+        shift = (np.arange(len(degrees)) * bins)[:, None] + reach  # one histogram per angle
+        sharpness = np.zeros(len(degrees))
+        for position in (rows - cols * slopes, cols + rows * slopes):  # across, then down
+            counts = np.bincount(
+                (np.round(position).astype(int) + shift).ravel(), minlength=len(degrees) * bins
+            )
+            sharpness += (counts.reshape(len(degrees), bins).astype(np.float64) ** 2).sum(axis=1)
+        return float(degrees[np.argmax(sharpness)])
+
+    best = sharpest(np.arange(-_MAX_TILT, _MAX_TILT + 1e-9, 0.25))
+    return float(np.tan(np.radians(sharpest(np.arange(best - 0.25, best + 0.25 + 1e-9, 0.05)))))
 
 
 def _column_groups(offsets: NDArray[np.int_]) -> list[tuple[int, int, int]]:
