@@ -24,7 +24,7 @@ from conftest import Split
 
 from digitcnn import DigitClassifier
 
-TRIALS = int(os.environ.get("DIGITCNN_KILL_TRIALS", "4"))
+TRIALS = int(os.environ.get("DIGITCNN_KILL_TRIALS", "3"))
 
 SAVER = """
 import sys

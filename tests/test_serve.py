@@ -176,6 +176,12 @@ def test_the_page_and_its_files_are_served(url: str) -> None:
         assert httpx.get(url + asset).status_code == 200
     schema = httpx.get(f"{url}/openapi.json").json()
     assert {"/api/v1/digits", "/api/v1/numbers", "/healthz"} <= set(schema["paths"])
+    docs = httpx.get(f"{url}/docs").text  # Swagger UI, with its files from this server: offline
+    assert "/openapi.json" in docs
+    assert "http" not in docs.replace("http-equiv", "")
+    for asset in ("/swagger-ui/swagger-ui-bundle.js", "/swagger-ui/swagger-ui.css"):
+        assert asset in docs
+        assert httpx.get(url + asset).status_code == 200
 
 
 class TestMicroBatcher:

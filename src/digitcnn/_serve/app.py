@@ -35,10 +35,12 @@ except ImportError as error:  # pragma: no cover - the extra's absence is tested
     ) from error
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from numpy.typing import NDArray
 from PIL import Image
+from swagger_ui_bundle import swagger_ui_path
 
 import digitcnn
 from digitcnn._estimator.readings import classified
@@ -193,6 +195,8 @@ def create_app(
         version=digitcnn.__version__,
         summary="Read handwritten digits and numbers in pictures.",
         lifespan=lifespan,
+        docs_url=None,  # served below from the swagger-ui-bundle package: no CDN, works offline
+        redoc_url=None,
     )
     app.state.service = service
     app.add_middleware(BodyLimit, limits=service.limits)
@@ -201,6 +205,7 @@ def create_app(
     app.include_router(_api)
     app.include_router(_site)
     app.mount("/static", StaticFiles(directory=PAGE), name="static")
+    app.mount("/swagger-ui", StaticFiles(directory=swagger_ui_path), name="swagger-ui")
     return app
 
 
@@ -289,6 +294,18 @@ async def health(request: Request) -> Health:
     """Say that the server is up, and which model it serves."""
     service: _Service = request.app.state.service
     return Health(status="ok", version=digitcnn.__version__, model=service.model_name)
+
+
+@_site.get("/docs", include_in_schema=False)
+async def api_docs() -> HTMLResponse:
+    """Serve the API's interactive docs (Swagger UI), its files from this app: no CDN."""
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="digitcnn API",
+        swagger_js_url="/swagger-ui/swagger-ui-bundle.js",
+        swagger_css_url="/swagger-ui/swagger-ui.css",
+        swagger_favicon_url="/swagger-ui/favicon-32x32.png",
+    )
 
 
 @_site.get("/", include_in_schema=False)
