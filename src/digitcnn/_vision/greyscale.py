@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from digitcnn._types import ImageInput
 from digitcnn._validation import PICTURE_PIXELS, numeric_array, pixel_divisor
@@ -65,7 +65,9 @@ def _check_size(width: int, height: int, name: str) -> None:
 
 
 def _from_pillow(image: Image.Image, name: str) -> NDArray[np.float64]:
-    image = ImageOps.exif_transpose(image)  # a phone's photo, turned upright as it was taken
+    if image.getexif().get(ExifTags.Base.Orientation, 1) != 1:
+        # a phone's photo, turned upright as it was taken (exif_transpose would copy any other)
+        image = ImageOps.exif_transpose(image)
     if image.mode in ("I;16", "I;16B", "I;16L", "I;16N"):
         return _from_array(np.asarray(image).astype(np.uint16), name)
     if image.mode in ("I", "F"):
