@@ -241,7 +241,7 @@ async def read_digit_pictures(
     uploads = await read_uploads(request, service.limits)
     start = time.perf_counter()
     with service.batcher.expecting():
-        done = await anyio.to_thread.run_sync(_frames, uploads, limiter=service.image_work)
+        done = await anyio.to_thread.run_sync(_frames, uploads, image, limiter=service.image_work)
     images = time.perf_counter() - start
     frames = done.frames
     present = [frame for frame in frames if frame is not None]
@@ -249,7 +249,7 @@ async def read_digit_pictures(
     threshold = service.threshold(min_confidence)
     rows: Iterator[NDArray[np.float32]] = iter(batched.probabilities if batched else ())
     results = []
-    for upload, frame in zip(uploads, frames, strict=True):
+    for upload, frame, png in zip(uploads, frames, done.pngs, strict=True):
         if frame is None:
             results.append(
                 DigitResult(
@@ -270,7 +270,7 @@ async def read_digit_pictures(
                 label=None if reading.label == digitcnn.UNREAD else reading.label,
                 confidence=reading.confidence,
                 probabilities=row.tolist(),
-                image=_png(frame) if image else None,
+                image=png,
             )
         )
     response.headers["Server-Timing"] = _timing(images, done, batched)
@@ -318,25 +318,28 @@ class _Frames:
     """Each picture as MNIST would have it (None if it has no ink), and the seconds it took."""
 
     frames: list[NDArray[np.float32] | None]
+    pngs: list[str | None]  # each frame as a base64 PNG, when asked for
     decoding: float = 0.0
     normalising: float = 0.0
 
 
-def _frames(uploads: Sequence[Upload]) -> _Frames:
-    done = _Frames([])
+def _frames(uploads: Sequence[Upload], pngs: bool) -> _Frames:
+    done = _Frames([], [])
     for upload in uploads:
         start = time.perf_counter()
+        frame: NDArray[np.float32] | None = None
         try:
             pixels = read_pixels(upload.data)
             decoded = time.perf_counter()
-            done.frames.append(digitcnn.to_mnist(pixels))
+            frame = digitcnn.to_mnist(pixels)
         except digitcnn.EmptyImageError:
-            decoded = start
-            done.frames.append(None)
+            pass
         except (ValueError, TypeError) as error:
             raise HTTPException(400, f"{upload.name}: {error}") from None
         done.decoding += decoded - start
         done.normalising += time.perf_counter() - decoded
+        done.frames.append(frame)
+        done.pngs.append(_png(frame) if pngs and frame is not None else None)
     return done
 
 
