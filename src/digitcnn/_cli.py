@@ -35,6 +35,7 @@ import numpy as np
 
 import digitcnn
 from digitcnn._atomic import atomic_output
+from digitcnn._constants import MAX_MODELS
 from digitcnn._io.mnist_files import data_path
 from digitcnn._metrics import precision_recall
 from digitcnn._plots import pyplot
@@ -103,11 +104,14 @@ def _checked(name: str, kind: type[Any], **limits: Any) -> Callable[[str], Any]:
     return parse
 
 
-def _classifier(path: Path | None) -> digitcnn.DigitClassifier:
+def _classifier(path: Path | None, *, tta: bool = False) -> digitcnn.DigitClassifier:
+    """Return the classifier saved at ``path`` (default: the pretrained one), with TTA if asked."""
     with _about(path):
         if path is None:
-            return digitcnn.DigitClassifier.pretrained()
-        return digitcnn.DigitClassifier.load(path)
+            clf = digitcnn.DigitClassifier.pretrained()
+        else:
+            clf = digitcnn.DigitClassifier.load(path)
+    return clf.set_params(tta=True) if tta else clf
 
 
 def _mnist(path: Path | None) -> digitcnn.MNISTSplits:
@@ -134,7 +138,11 @@ def _train(args: argparse.Namespace) -> None:
     _start_tensorflow(args)
     (x_train, y_train), (x_test, y_test) = _mnist(args.data)
     clf = digitcnn.DigitClassifier(
-        recipe=args.recipe, epochs=args.epochs, seed=args.seed, verbose=0 if args.quiet else 1
+        recipe=args.recipe,
+        epochs=args.epochs,
+        n_models=args.n_models,
+        seed=args.seed,
+        verbose=0 if args.quiet else 1,
     )
     clf.fit(x_train, y_train)
     metrics = clf.evaluate(x_test, y_test)
@@ -153,7 +161,7 @@ def _evaluate(args: argparse.Namespace) -> None:
         except ImportError as error:
             raise CommandError(str(error)) from None
     _start_tensorflow(args)
-    clf = _classifier(args.model)
+    clf = _classifier(args.model, tta=args.tta)
     _, (x_test, y_test) = _mnist(args.data)
     predicted = clf.predict(x_test)
     matrix = digitcnn.confusion_matrix(y_test, predicted)
@@ -202,7 +210,7 @@ def _predict(args: argparse.Namespace) -> None:
     if args.reader is not None and not args.number:
         raise CommandError("--reader is for reading numbers: add --number")
     _start_tensorflow(args)
-    clf = _classifier(args.model)
+    clf = _classifier(args.model, tta=args.tta)
     results: list[dict[str, Any]] = []
     if args.number:
         reader = None
@@ -359,12 +367,20 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--recipe", choices=sorted(digitcnn.RECIPES), default=DEFAULT_RECIPE)
     epochs, seed = _checked("epochs", int, min_val=1), _checked("seed", int, min_val=0)
     train.add_argument("--epochs", type=epochs, default=None, help="override the recipe's epochs")
+    train.add_argument(
+        "--n-models",
+        type=_checked("n_models", int, min_val=1, max_val=MAX_MODELS),
+        default=1,
+        metavar="N",
+        help="train an ensemble of N networks, saved as one model (default: 1)",
+    )
     train.add_argument("--seed", type=seed, default=None, help="seed, for repeatable training")
     train.add_argument("--output", type=Path, default=Path("mnist.keras"), help="model file")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=_train)
 
     model_help = "a model saved by digitcnn (default: the pretrained model)"
+    tta_help = "test-time augmentation: average 9 shifted views of each image (9x the cost)"
     evaluate = commands.add_parser(
         "evaluate", parents=[common], help="accuracy, precision, recall, confusion"
     )
@@ -378,6 +394,7 @@ def _parser() -> argparse.ArgumentParser:
         help="also save training curves, confusion matrix and misclassified digits "
         "(.png, .pdf or .svg; needs the plot extra)",
     )
+    evaluate.add_argument("--tta", action="store_true", help=tta_help)
     evaluate.set_defaults(run=_evaluate)
 
     predict = commands.add_parser(
@@ -406,6 +423,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="P",
         help="report answers less confident than P (0-1) as unsure instead of guessing",
     )
+    predict.add_argument("--tta", action="store_true", help=tta_help)
     predict.add_argument("--json", action="store_true", help="print JSON")
     predict.set_defaults(run=_predict)
 

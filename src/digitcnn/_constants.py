@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "IMAGE_SIZE",
     "INPUT_SHAPE",
+    "MAX_MODELS",
     "MAX_PIXEL",
     "MAX_PIXEL_16BIT",
     "NUM_CLASSES",
@@ -39,3 +40,6 @@ MAX_PIXEL_16BIT = 65535
 
 PREDICT_BATCH_SIZE = 1024
 """Images per forward pass in prediction: bounds memory, keeps the CPU busy."""
+
+MAX_MODELS = 20
+"""The most networks an ensemble may have: each costs a full training and a forward pass."""

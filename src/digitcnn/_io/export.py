@@ -44,7 +44,10 @@ def _tflite_bytes(
     model: keras.Model, quantize: str | None, representative: NDArray[np.float32] | None
 ) -> bytes:
     concrete = compiled_forward(model).get_concrete_function()
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], model)
+    # Without the model as the trackable object, the converter freezes the variables into
+    # constants; with it, it may keep some as resource variables, which int8 calibration
+    # of a network without augmentation layers then fails to read.
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete])
     if quantize == "int8":
         assert representative is not None  # checked by export_model
 

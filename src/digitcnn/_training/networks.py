@@ -22,9 +22,16 @@ Three architectures back the training recipes (see ``recipes.py``):
     own beginner quickstart, which has no convolution): one 3x3 convolution
     with 28 filters, max-pooling, a dense layer of 128 units, dropout 0.2.
 
-Any of them can be preceded by random rotations, shifts and zooms, which act
-only during training and make the network robust to the small variations
-between handwritten digits.
+Any of them can be preceded by the random changes of ``augmentation.py``
+(rotations, shifts, zooms and low resolutions), which act only during
+training and make the network robust to the variations between handwritten
+digits. A trained network is then rebuilt without them
+(:func:`inference_network`): the same weights and predictions, and a saved
+file that any Keras opens.
+
+An ensemble is one network too (:func:`ensemble_network`): its members side
+by side, their probabilities averaged, so that one forward pass predicts
+with all of them and one ``.keras`` file holds them.
 """
 
 from __future__ import annotations
@@ -36,15 +43,25 @@ import keras
 from keras import layers
 
 from digitcnn._constants import INPUT_SHAPE, NUM_CLASSES
+from digitcnn._training.augmentation import augmentation
+from digitcnn._training.distillation import distillation_loss, label_accuracy
 from digitcnn._training.recipes import Recipe
 from digitcnn._types import Architecture, Schedule
 from digitcnn._validation import check_choice
 
-__all__ = ["build_model", "build_optimizer", "compiled_model"]
+__all__ = [
+    "ENSEMBLE_NAME",
+    "build_model",
+    "build_optimizer",
+    "compiled_model",
+    "ensemble_members",
+    "ensemble_network",
+    "inference_network",
+]
 
-_MAX_ROTATION = 10 / 360  # fraction of a full turn, as RandomRotation expects
-_MAX_SHIFT = 0.1  # fraction of the image size
-_MAX_ZOOM = 0.1
+ENSEMBLE_NAME = "digitcnn_ensemble"
+"""The name of an ensemble's network, which tells it from a single one."""
+
 _BN_MOMENTUM = 0.9  # faster than Keras's 0.99, so that short trainings get usable statistics
 _WARMUP_FRACTION = 0.1
 
@@ -54,13 +71,6 @@ def _pool_norm_relu(x: Any, name: str) -> Any:
     x = layers.MaxPooling2D(name=f"{name}_pool")(x)
     x = layers.BatchNormalization(momentum=_BN_MOMENTUM, name=f"{name}_bn")(x)
     return layers.ReLU(name=f"{name}_relu")(x)
-
-
-def _augment(x: Any) -> Any:
-    """Return ``x`` randomly rotated, shifted and zoomed (in training only)."""
-    x = layers.RandomRotation(_MAX_ROTATION, fill_mode="constant", name="rotate")(x)
-    x = layers.RandomTranslation(_MAX_SHIFT, _MAX_SHIFT, fill_mode="constant", name="shift")(x)
-    return layers.RandomZoom(_MAX_ZOOM, fill_mode="constant", name="zoom")(x)
 
 
 def _standard(x: Any) -> Any:
@@ -102,7 +112,9 @@ _FEATURES: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def build_model(architecture: Architecture = "standard", *, augment: bool = True) -> keras.Model:
+def build_model(
+    architecture: Architecture = "standard", *, augment: bool = True, low_resolution: float = 0.0
+) -> keras.Model:
     """Build an (uncompiled) network.
 
     Parameters
@@ -112,6 +124,9 @@ def build_model(architecture: Architecture = "standard", *, augment: bool = True
     augment : bool, default True
         Whether to put the random rotation, shift and zoom layers, which act
         only during training, in front of the network.
+    low_resolution : float, default 0.0
+        With ``augment``, the fraction of training images shown at a low
+        resolution first (see :class:`~digitcnn._training.augmentation.RandomResolution`).
 
     Returns
     -------
@@ -126,7 +141,7 @@ def build_model(architecture: Architecture = "standard", *, augment: bool = True
     """
     features = _FEATURES[check_choice(architecture, "architecture", sorted(_FEATURES))]
     inputs = keras.Input(shape=INPUT_SHAPE, name="image")
-    x = features(_augment(inputs) if augment else inputs)
+    x = features(augmentation(inputs, low_resolution=low_resolution) if augment else inputs)
     outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="digit")(x)
     return keras.Model(inputs, outputs, name=f"digitcnn_{architecture}")
 
@@ -164,7 +179,9 @@ def build_optimizer(
     return keras.optimizers.Adam(learning_rate=cosine)
 
 
-def compiled_model(recipe: Recipe, total_steps: int, **compile_options: Any) -> keras.Model:
+def compiled_model(
+    recipe: Recipe, total_steps: int, *, distillation: bool = False, **compile_options: Any
+) -> keras.Model:
     """Build the recipe's network and compile it for training, as ``fit`` does.
 
     Parameters
@@ -173,6 +190,8 @@ def compiled_model(recipe: Recipe, total_steps: int, **compile_options: Any) -> 
         The architecture, augmentation, learning rate and schedule.
     total_steps : int
         The number of optimisation steps of the whole training, for the schedule.
+    distillation : bool, default False
+        Whether the targets are a teacher's (``distillation.py``) rather than labels.
     **compile_options
         More arguments for :meth:`keras.Model.compile`, such as ``jit_compile``.
 
@@ -181,11 +200,54 @@ def compiled_model(recipe: Recipe, total_steps: int, **compile_options: Any) -> 
     keras.Model
         A new network with a fresh optimizer, the loss and the accuracy metric.
     """
-    model = build_model(recipe.architecture, augment=recipe.augment)
+    model = build_model(
+        recipe.architecture, augment=recipe.augment, low_resolution=recipe.low_resolution
+    )
     model.compile(
         optimizer=build_optimizer(recipe.learning_rate, total_steps, schedule=recipe.schedule),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
+        loss=distillation_loss if distillation else "sparse_categorical_crossentropy",
+        metrics=[
+            keras.metrics.MeanMetricWrapper(label_accuracy, name="accuracy")
+            if distillation
+            else "accuracy"
+        ],
         **compile_options,
     )
     return model
+
+
+def inference_network(model: keras.Model, architecture: Architecture) -> keras.Model:
+    """Return the trained ``model`` rebuilt without its training-only augmentation layers.
+
+    The augmentation layers hold no weights and pass images unchanged in
+    inference, so the result predicts exactly as ``model`` does.
+    """
+    network = build_model(architecture, augment=False)
+    network.set_weights(model.get_weights())
+    return network
+
+
+def ensemble_members(model: keras.Model) -> list[keras.Model]:
+    """Return the member networks of an ensemble's network, or ``[model]`` for a single one."""
+    if model.name != ENSEMBLE_NAME:
+        return [model]
+    return [layer for layer in model.layers if isinstance(layer, keras.Model)]
+
+
+def ensemble_network(networks: list[keras.Model]) -> keras.Model:
+    """Return one network that averages the probabilities of ``networks``.
+
+    Members that are ensembles themselves contribute their own members, so
+    that every single network has the same weight in the average. Each
+    member is copied under the name ``member_<i>``.
+    """
+    singles = [member for network in networks for member in ensemble_members(network)]
+    inputs = keras.Input(shape=INPUT_SHAPE, name="image")
+    outputs = []
+    for index, single in enumerate(singles):
+        config = {**single.get_config(), "name": f"member_{index}"}
+        member = type(single).from_config(config)
+        member.set_weights(single.get_weights())
+        outputs.append(member(inputs))
+    averaged = layers.Average(name="digit")(outputs)
+    return keras.Model(inputs, averaged, name=ENSEMBLE_NAME)

@@ -1,0 +1,121 @@
+"""Training one network, or the members of an ensemble, as :meth:`DigitClassifier.fit` asks.
+
+Each network is trained by Keras's ``fit`` on the recipe's compiled model and
+then rebuilt without its augmentation layers (``networks.inference_network``).
+An ensemble's members differ by their seeds (``seed``, ``seed + 1``, ...);
+they are trained one after the other, and a checkpoint folder keeps the
+finished ones, so that an interrupted ensemble resumes with the member it
+was training.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from digitcnn._training.checkpoint import EnsembleCheckpoint, TrainingCheckpoint
+from digitcnn._training.networks import compiled_model, ensemble_network, inference_network
+from digitcnn._training.pipeline import TrainingData, invalid_element
+from digitcnn._training.recipes import Recipe
+
+__all__ = ["History", "mean_history", "train"]
+
+History = dict[str, list[float]]
+"""Loss and metrics per epoch, as in :attr:`keras.callbacks.History.history`."""
+
+
+def _train_one(
+    recipe: Recipe,
+    data: TrainingData,
+    *,
+    seed: int | None,
+    verbose: int,
+    callbacks: Sequence[keras.callbacks.Callback],
+    checkpoint: TrainingCheckpoint | None,
+    distillation: bool,
+) -> tuple[keras.Model, History]:
+    """Train one network; return it without augmentation layers, and its history."""
+    callback_list = list(callbacks)
+    if checkpoint is not None:
+        callback_list = checkpoint.callbacks() + callback_list
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    steps = recipe.epochs * data.steps(recipe.batch_size)
+    model = compiled_model(recipe, total_steps=steps, distillation=distillation)
+    try:
+        history = model.fit(
+            **data.fit_arguments, epochs=recipe.epochs, verbose=verbose, callbacks=callback_list
+        )
+    except Exception as error:
+        clear = invalid_element(error)
+        if clear is None:
+            raise
+        raise clear from None
+    if checkpoint is not None:
+        logged = checkpoint.history(recipe.epochs)
+    else:
+        logged = {key: [float(v) for v in values] for key, values in history.history.items()}
+    return inference_network(model, recipe.architecture), logged
+
+
+def mean_history(histories: Sequence[History]) -> History:
+    """Return the per-epoch mean of the members' histories, for the keys all of them have."""
+    keys = set.intersection(*(set(history) for history in histories))
+    return {
+        key: [float(v) for v in np.mean([history[key] for history in histories], axis=0)]
+        for key in sorted(keys)
+    }
+
+
+def train(
+    recipe: Recipe,
+    data: TrainingData,
+    *,
+    n_models: int,
+    seed: int | None,
+    verbose: int,
+    callbacks: Sequence[keras.callbacks.Callback],
+    checkpoint_dir: Path | None,
+    distillation: bool,
+) -> tuple[keras.Model, History]:
+    """Train ``n_models`` networks; return one network (an ensemble's if more) and the history.
+
+    The history of an ensemble is the per-epoch mean of its members'.
+    """
+    settings: dict[str, Any] = {"recipe": dataclasses.asdict(recipe), "seed": seed}
+    if distillation:
+        settings["distillation"] = True
+    options: dict[str, Any] = {
+        "verbose": verbose,
+        "callbacks": callbacks,
+        "distillation": distillation,
+    }
+    if n_models == 1:
+        single = None
+        if checkpoint_dir is not None:
+            single = TrainingCheckpoint(checkpoint_dir, {**settings, **data.identity()})
+        return _train_one(recipe, data, seed=seed, checkpoint=single, **options)
+
+    identity = {**settings, "n_models": n_models, **data.identity()} if checkpoint_dir else {}
+    kept = EnsembleCheckpoint(checkpoint_dir, identity) if checkpoint_dir is not None else None
+    networks, histories = [], []
+    for index in range(n_models):
+        member_seed = None if seed is None else seed + index
+        found = kept.finished(index) if kept is not None else None
+        if found is None:
+            member = None
+            if kept is not None:
+                member = kept.member(index, {**identity, "member": index})
+            found = _train_one(recipe, data, seed=member_seed, checkpoint=member, **options)
+            if kept is not None:
+                kept.finish(index, *found)
+        networks.append(found[0])
+        histories.append(found[1])
+    if kept is not None:
+        kept.remove()
+    return ensemble_network(networks), mean_history(histories)
