@@ -116,3 +116,15 @@ def number_photo(digits: Sequence[NDArray[np.uint8]], rng: Rng) -> Image.Image:
         )
         left += w + gap
     return _finish(_ink_on_paper(canvas, rng), rng)
+
+
+def low_resolution(digit: NDArray[np.uint8], size: int, shown: int = 64) -> Image.Image:
+    """Return a 28x28 MNIST digit as a scan at ``size`` x ``size`` pixels would show it.
+
+    The digit is reduced by averaging (a box filter, as a sensor's pixels
+    do) and enlarged to ``shown`` pixels a side, as an image viewer or a
+    crop of a larger picture gives it. MNIST's digits fill 20 of the 28
+    pixels, so the strokes are then about ``size * 20 / 28`` pixels tall.
+    """
+    small = Image.fromarray(255 - digit).resize((size, size), Image.Resampling.BOX)
+    return small.resize((shown, shown), Image.Resampling.BILINEAR).convert("RGB")

@@ -1,0 +1,212 @@
+"""Ensembles, test-time augmentation and distillation on MNIST, each from independent runs.
+
+Each run trains five networks by the default recipe with consecutive seeds
+(run 0: seeds 0-4, run 1: seeds 5-9, ...), and measures on the 10,000 MNIST
+test images:
+
+- *single*: each of the five alone (the mean of the five);
+- *ensemble of 3* and *of 5*: the first three and all five, averaged in one
+  network (:meth:`DigitClassifier.from_members`, which is what
+  ``DigitClassifier(n_models=...)`` trains);
+- *distilled*: one network of the default's size trained by the ``"robust"``
+  recipe (the default plus low-resolution images) on the ensemble of 5's
+  probabilities and the labels (``fit(..., teacher=ensemble)``);
+
+each with and without test-time augmentation (``tta=True``). Also the
+training time on this machine (an ensemble's is its members'; the distilled
+one's includes the teacher's probabilities but not the teacher's training),
+the prediction cost per image (timed on the test set in this process, and as
+a ratio to a single network), the multiply-adds per image, the size of the
+saved file, and the accuracy on 500 test digits scanned at 10 and 8 pixels
+(``photos.low_resolution``). Trained networks are kept in ``--cache``, so an
+interrupted benchmark resumes where it was::
+
+    python benchmarks/ensemble.py --runs 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+from _common import DATA, RESULTS, ROOT, describe, environment, write_results
+from photos import low_resolution
+
+from digitcnn import DigitClassifier, load_mnist
+from digitcnn._forward import TTA_SHIFTS
+
+MEMBERS = 5
+SIZES = (3, 5)
+LOW_RESOLUTIONS = (10, 8)
+LOW_RESOLUTION_DIGITS = 500
+
+
+def multiply_adds(network: keras.Model) -> int:
+    """Return the multiply-adds of one image's forward pass through ``network``'s layers."""
+    total = 0
+    for layer in network.layers:
+        if isinstance(layer, keras.Model):
+            total += multiply_adds(layer)
+        elif isinstance(layer, keras.layers.Conv2D):
+            _, height, width, filters = layer.output.shape
+            kernel_h, kernel_w, channels, _ = layer.kernel.shape
+            total += height * width * filters * kernel_h * kernel_w * channels
+        elif isinstance(layer, keras.layers.Dense):
+            total += int(np.prod(layer.kernel.shape))
+    return total
+
+
+def trained(cache: Path, name: str, make: Callable[[], DigitClassifier]) -> tuple[Any, float]:
+    """Return the classifier kept as ``name`` in ``cache``, training it first if absent."""
+    path, record = cache / f"{name}.keras", cache / f"{name}.json"
+    if path.is_file() and record.is_file():
+        return DigitClassifier.load(path), json.loads(record.read_text())["train_seconds"]
+    start = time.perf_counter()
+    clf = make()
+    seconds = time.perf_counter() - start
+    clf.save(path)
+    record.write_text(json.dumps({"train_seconds": seconds}))
+    print(f"trained {name} in {seconds:.0f} s", flush=True)
+    return clf, seconds
+
+
+def _default(seed: int, x: np.ndarray, y: np.ndarray) -> Callable[[], DigitClassifier]:
+    return lambda: DigitClassifier(seed=seed).fit(x, y)
+
+
+def _distilled(
+    seed: int, x: np.ndarray, y: np.ndarray, teacher: DigitClassifier
+) -> Callable[[], DigitClassifier]:
+    return lambda: DigitClassifier(recipe="robust", seed=seed).fit(x, y, teacher=teacher)
+
+
+def measure(
+    clf: DigitClassifier, x: np.ndarray, y: np.ndarray, scans: dict[int, list[Any]], truth: Any
+) -> dict[str, Any]:
+    """Return accuracy (and with TTA), prediction time per image and size of ``clf``."""
+    clf.set_params(tta=False)
+    clf.predict_proba(x[:1024])  # traced before timing
+    start = time.perf_counter()
+    accuracy = clf.score(x, y)
+    seconds = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as folder:
+        clf.save(Path(folder) / "model.keras")
+        size = (Path(folder) / "model.keras").stat().st_size
+    low = {
+        f"{pixels}px_accuracy": float(np.mean(clf.predict_images(scans[pixels]) == truth))
+        for pixels in LOW_RESOLUTIONS
+    }
+    clf.set_params(tta=True)
+    tta_accuracy = clf.score(x, y)
+    clf.set_params(tta=False)
+    return {
+        "accuracy": accuracy,
+        "tta_accuracy": tta_accuracy,
+        "ms_per_image": 1000 * seconds / len(x),
+        "multiply_adds": multiply_adds(clf.model_),
+        "file_bytes": size,
+        **low,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=2, help="independent runs (five seeds each)")
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument(
+        "--cache", type=Path, default=ROOT / "benchmarks" / ".cache", help="trained networks"
+    )
+    parser.add_argument("--output", type=Path, default=RESULTS, help="folder for the results")
+    args = parser.parse_args()
+    args.cache.mkdir(parents=True, exist_ok=True)
+
+    (x_train, y_train), (x_test, y_test) = load_mnist(args.data)
+    chosen = np.random.default_rng(0).choice(len(x_test), LOW_RESOLUTION_DIGITS, replace=False)
+    scans = {px: [low_resolution(x_test[i], px) for i in chosen] for px in LOW_RESOLUTIONS}
+    truth = y_test[chosen]
+
+    runs: list[dict[str, Any]] = []
+    for run in range(args.runs):
+        seeds = list(range(run * MEMBERS, (run + 1) * MEMBERS))
+        members, seconds = [], []
+        for seed in seeds:
+            clf, took = trained(
+                args.cache, f"accurate-seed{seed}", _default(seed, x_train, y_train)
+            )
+            members.append(clf)
+            seconds.append(took)
+        teacher = DigitClassifier.from_members(members)
+        student, student_seconds = trained(
+            args.cache, f"distilled-seed{seeds[0]}", _distilled(seeds[0], x_train, y_train, teacher)
+        )
+        singles = [measure(m, x_test, y_test, scans, truth) for m in members]
+        kinds: dict[str, dict[str, Any]] = {
+            "single": {key: statistics.mean(s[key] for s in singles) for key in singles[0]}
+            | {"train_seconds": statistics.mean(seconds)},
+        }
+        for size in SIZES:
+            ensemble = DigitClassifier.from_members(members[:size])
+            kinds[f"ensemble of {size}"] = measure(ensemble, x_test, y_test, scans, truth) | {
+                "train_seconds": sum(seconds[:size])
+            }
+        kinds["distilled"] = measure(student, x_test, y_test, scans, truth) | {
+            "train_seconds": student_seconds
+        }
+        runs.append({"run": run, "seeds": seeds, "kinds": kinds, "singles": singles})
+        print(json.dumps(runs[-1]["kinds"], indent=1), flush=True)
+
+    names = list(runs[0]["kinds"])
+    single_ms = statistics.mean(r["kinds"]["single"]["ms_per_image"] for r in runs)
+
+    def each(name: str, key: str, form: str) -> str:
+        values = [r["kinds"][name][key] for r in runs]
+        shown = " / ".join(format(v, form) for v in values)
+        return f"{format(statistics.mean(values), form)} ({shown})" if len(values) > 1 else shown
+
+    lines = [
+        "| model | test accuracy | with TTA | training (2 cores) | ms per image | cost | "
+        "multiply-adds | file | 10 px | 8 px |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name in names:
+        ms = statistics.mean(r["kinds"][name]["ms_per_image"] for r in runs)
+        kind = runs[0]["kinds"][name]
+        lines.append(
+            f"| {name} | {each(name, 'accuracy', '.2%')} | {each(name, 'tta_accuracy', '.2%')} "
+            f"| {statistics.mean(r['kinds'][name]['train_seconds'] for r in runs) / 60:.0f} min "
+            f"| {ms:.3f} | {ms / single_ms:.1f}x | {kind['multiply_adds'] / 1e6:.1f} M "
+            f"| {kind['file_bytes'] / 1e6:.1f} MB | {each(name, '10px_accuracy', '.1%')} "
+            f"| {each(name, '8px_accuracy', '.1%')} |"
+        )
+    env = environment()
+    lines += [
+        "",
+        f"Mean over {len(runs)} independent runs (each run's figure in brackets); a run is five "
+        "networks of the default recipe with consecutive seeds (run 0: seeds 0-4, run 1: 5-9), "
+        "and *single* is the mean of its five. Test accuracy on the 10,000 MNIST test images; "
+        f"TTA averages {len(TTA_SHIFTS)} one-pixel shifts of each image, at {len(TTA_SHIFTS)} "
+        "times the cost. 10 px and 8 px: 500 test digits reduced to that many pixels a side "
+        "and enlarged to 64 (`photos.low_resolution`), read by `predict_images`. Training "
+        "time: an ensemble's is its members'; the distilled network's excludes its teacher's. "
+        "Milliseconds per image: `score` on the test set in batches of 1,024, in this process. "
+        + describe(env),
+    ]
+    write_results(
+        args.output,
+        "ensemble",
+        "Ensembles, test-time augmentation and distillation",
+        "\n".join(lines) + "\n",
+        {"runs": runs, "environment": env},
+    )
+
+
+if __name__ == "__main__":
+    main()
