@@ -105,12 +105,16 @@ def measure(
         for pixels in LOW_RESOLUTIONS
     }
     clf.set_params(tta=True)
+    clf.predict_proba(x[:1024])
+    start = time.perf_counter()
     tta_accuracy = clf.score(x, y)
+    tta_seconds = time.perf_counter() - start
     clf.set_params(tta=False)
     return {
         "accuracy": accuracy,
         "tta_accuracy": tta_accuracy,
         "ms_per_image": 1000 * seconds / len(x),
+        "tta_ms_per_image": 1000 * tta_seconds / len(x),
         "multiply_adds": multiply_adds(clf.model_),
         "file_bytes": size,
         **low,
@@ -172,18 +176,20 @@ def main() -> None:
         return f"{format(statistics.mean(values), form)} ({shown})" if len(values) > 1 else shown
 
     lines = [
-        "| model | test accuracy | with TTA | training (2 cores) | ms per image | cost | "
-        "multiply-adds | file | 10 px | 8 px |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| model | test accuracy | with TTA | training (2 cores) | ms per image | with TTA | "
+        "cost | multiply-adds | file | 10 px | 8 px |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name in names:
         ms = statistics.mean(r["kinds"][name]["ms_per_image"] for r in runs)
+        tta_ms = statistics.mean(r["kinds"][name]["tta_ms_per_image"] for r in runs)
         kind = runs[0]["kinds"][name]
         lines.append(
             f"| {name} | {each(name, 'accuracy', '.2%')} | {each(name, 'tta_accuracy', '.2%')} "
-            f"| {statistics.mean(r['kinds'][name]['train_seconds'] for r in runs) / 60:.0f} min "
-            f"| {ms:.3f} | {ms / single_ms:.1f}x | {kind['multiply_adds'] / 1e6:.1f} M "
-            f"| {kind['file_bytes'] / 1e6:.1f} MB | {each(name, '10px_accuracy', '.1%')} "
+            f"| {statistics.mean(r['kinds'][name]['train_seconds'] for r in runs) / 60:.1f} min "
+            f"| {ms:.3f} | {tta_ms:.3f} | {ms / single_ms:.1f}x "
+            f"| {kind['multiply_adds'] / 1e6:.1f} M | {kind['file_bytes'] / 1e6:.1f} MB "
+            f"| {each(name, '10px_accuracy', '.1%')} "
             f"| {each(name, '8px_accuracy', '.1%')} |"
         )
     env = environment()
