@@ -85,7 +85,7 @@ def _default(seed: int, x: np.ndarray, y: np.ndarray) -> Callable[[], DigitClass
 def _distilled(
     seed: int, x: np.ndarray, y: np.ndarray, teacher: DigitClassifier
 ) -> Callable[[], DigitClassifier]:
-    return lambda: DigitClassifier(recipe="robust", seed=seed).fit(x, y, teacher=teacher)
+    return lambda: DigitClassifier(seed=seed).fit(x, y, teacher=teacher)
 
 
 def measure(

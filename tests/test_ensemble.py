@@ -19,7 +19,7 @@ from PIL import Image
 
 from digitcnn import RECIPES, DigitClassifier, NotFittedError, TFLiteClassifier, create_app
 from digitcnn._cli import main
-from digitcnn._training.augmentation import RandomResolution
+from digitcnn._training.low_resolution import low_resolution_copies
 from digitcnn._training.networks import ensemble_members
 from digitcnn._training.recipes import recipe_from_dict
 
@@ -285,17 +285,30 @@ def test_a_teacher_must_be_a_fitted_classifier_with_array_data(
         DigitClassifier(**FAST).fit(dataset, teacher=ensemble)
 
 
-def test_random_resolution_blurs_a_fraction_of_images_in_training_only(test_slice: Split) -> None:
-    images = test_slice[0][..., None].astype(np.float32) / 255
-    layer = RandomResolution(0.5, seed=0)
-    changed = np.asarray(layer(images, training=True))
-    assert changed.shape == images.shape
-    assert changed.min() >= 0
-    assert changed.max() <= 1 + 1e-6
-    differs = np.abs(changed - images).max(axis=(1, 2, 3)) > 1e-3
-    assert 0.4 < differs.mean() < 0.6
-    np.testing.assert_array_equal(np.asarray(layer(images, training=False)), images)
-    assert RandomResolution.from_config(layer.get_config()).get_config() == layer.get_config()
+def test_low_resolution_copies_are_what_to_mnist_makes_of_a_low_resolution_scan(
+    test_slice: Split,
+) -> None:
+    x, y = test_slice
+    images = x[:200, ..., None].astype(np.float32) / 255
+    more, targets = low_resolution_copies(images, y[:200], 0.25, seed=0)
+    assert more.shape == (250, 28, 28, 1)
+    assert more.dtype == np.float32
+    np.testing.assert_array_equal(more[:200], images)
+    copies = more[200:, :, :, 0]
+    assert copies.min() >= 0
+    assert copies.max() <= 1
+    assert not any(np.array_equal(copy, image[:, :, 0]) for copy in copies for image in images)
+    pretrained = DigitClassifier.pretrained()
+    assert (pretrained.predict(more[:200]) == targets[:200]).mean() > 0.95
+    assert (pretrained.predict(copies) == targets[200:]).mean() > 0.5  # hard, but digits still
+    again, _ = low_resolution_copies(images, y[:200], 0.25, seed=None)
+    np.testing.assert_array_equal(again, low_resolution_copies(images, y[:200], 0.25, seed=0)[0])
+
+
+def test_the_robust_recipe_needs_arrays(train_slice: Split) -> None:
+    dataset = tf.data.Dataset.from_tensor_slices(train_slice)
+    with pytest.raises(TypeError, match="low_resolution needs x as arrays"):
+        DigitClassifier(recipe="robust", epochs=1).fit(dataset)
 
 
 def test_the_robust_recipe_trains_at_low_resolution_and_old_files_still_load() -> None:

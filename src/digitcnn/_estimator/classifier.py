@@ -243,6 +243,7 @@ class DigitClassifier(ParamsMixin, BaseDigitClassifier):
             batch_size=recipe.batch_size,
             seed=self.seed,
             teacher=None if teacher is None else teacher.predict_proba,
+            low_resolution=recipe.low_resolution,
         )
         callback_list = list(callbacks or [])
         for callback in callback_list:

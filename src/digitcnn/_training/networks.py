@@ -22,10 +22,9 @@ Three architectures back the training recipes (see ``recipes.py``):
     own beginner quickstart, which has no convolution): one 3x3 convolution
     with 28 filters, max-pooling, a dense layer of 128 units, dropout 0.2.
 
-Any of them can be preceded by the random changes of ``augmentation.py``
-(rotations, shifts, zooms and low resolutions), which act only during
-training and make the network robust to the variations between handwritten
-digits. A trained network is then rebuilt without them
+Any of them can be preceded by random rotations, shifts and zooms, which act
+only during training and make the network robust to the small variations
+between handwritten digits. A trained network is then rebuilt without them
 (:func:`inference_network`): the same weights and predictions, and a saved
 file that any Keras opens.
 
@@ -43,7 +42,6 @@ import keras
 from keras import layers
 
 from digitcnn._constants import INPUT_SHAPE, NUM_CLASSES
-from digitcnn._training.augmentation import augmentation
 from digitcnn._training.distillation import distillation_loss, label_accuracy
 from digitcnn._training.recipes import Recipe
 from digitcnn._types import Architecture, Schedule
@@ -62,6 +60,10 @@ __all__ = [
 ENSEMBLE_NAME = "digitcnn_ensemble"
 """The name of an ensemble's network, which tells it from a single one."""
 
+_MAX_ROTATION = 10 / 360  # fraction of a full turn, as RandomRotation expects
+_MAX_SHIFT = 0.1  # fraction of the image size
+_MAX_ZOOM = 0.1
+
 _BN_MOMENTUM = 0.9  # faster than Keras's 0.99, so that short trainings get usable statistics
 _WARMUP_FRACTION = 0.1
 
@@ -71,6 +73,13 @@ def _pool_norm_relu(x: Any, name: str) -> Any:
     x = layers.MaxPooling2D(name=f"{name}_pool")(x)
     x = layers.BatchNormalization(momentum=_BN_MOMENTUM, name=f"{name}_bn")(x)
     return layers.ReLU(name=f"{name}_relu")(x)
+
+
+def _augment(x: Any) -> Any:
+    """Return ``x`` randomly rotated, shifted and zoomed (in training only)."""
+    x = layers.RandomRotation(_MAX_ROTATION, fill_mode="constant", name="rotate")(x)
+    x = layers.RandomTranslation(_MAX_SHIFT, _MAX_SHIFT, fill_mode="constant", name="shift")(x)
+    return layers.RandomZoom(_MAX_ZOOM, fill_mode="constant", name="zoom")(x)
 
 
 def _standard(x: Any) -> Any:
@@ -112,9 +121,7 @@ _FEATURES: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def build_model(
-    architecture: Architecture = "standard", *, augment: bool = True, low_resolution: float = 0.0
-) -> keras.Model:
+def build_model(architecture: Architecture = "standard", *, augment: bool = True) -> keras.Model:
     """Build an (uncompiled) network.
 
     Parameters
@@ -124,9 +131,6 @@ def build_model(
     augment : bool, default True
         Whether to put the random rotation, shift and zoom layers, which act
         only during training, in front of the network.
-    low_resolution : float, default 0.0
-        With ``augment``, the fraction of training images shown at a low
-        resolution first (see :class:`~digitcnn._training.augmentation.RandomResolution`).
 
     Returns
     -------
@@ -141,7 +145,7 @@ def build_model(
     """
     features = _FEATURES[check_choice(architecture, "architecture", sorted(_FEATURES))]
     inputs = keras.Input(shape=INPUT_SHAPE, name="image")
-    x = features(augmentation(inputs, low_resolution=low_resolution) if augment else inputs)
+    x = features(_augment(inputs) if augment else inputs)
     outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="digit")(x)
     return keras.Model(inputs, outputs, name=f"digitcnn_{architecture}")
 
@@ -200,9 +204,7 @@ def compiled_model(
     keras.Model
         A new network with a fresh optimizer, the loss and the accuracy metric.
     """
-    model = build_model(
-        recipe.architecture, augment=recipe.augment, low_resolution=recipe.low_resolution
-    )
+    model = build_model(recipe.architecture, augment=recipe.augment)
     model.compile(
         optimizer=build_optimizer(recipe.learning_rate, total_steps, schedule=recipe.schedule),
         loss=distillation_loss if distillation else "sparse_categorical_crossentropy",

@@ -21,6 +21,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from digitcnn._constants import INPUT_SHAPE, MAX_PIXEL, NUM_CLASSES
 from digitcnn._training.distillation import distillation_targets
+from digitcnn._training.low_resolution import low_resolution_copies
 from digitcnn._validation import (
     DATASET_ELEMENT_RULE,
     SINGLE_IMAGE_SHAPES,
@@ -212,8 +213,13 @@ def training_data(
     batch_size: int,
     seed: int | None,
     teacher: Teacher | None = None,
+    low_resolution: float = 0.0,
 ) -> TrainingData:
-    """Check what ``fit`` was given and prepare it for Keras (with a teacher, for distillation).
+    """Check what ``fit`` was given and prepare it for Keras.
+
+    With a teacher, the targets are for distillation; with ``low_resolution``,
+    that fraction of the images is added again at a low resolution
+    (``low_resolution.py``).
 
     Raises
     ------
@@ -223,6 +229,11 @@ def training_data(
     validation = _validation(validation_data, batch_size, teacher)
     if isinstance(x, tf.data.Dataset):
         _no_dataset_with(teacher, "x")
+        if low_resolution > 0:
+            raise TypeError(
+                "a recipe with low_resolution needs x as arrays of images and labels, of "
+                "which it adds low-resolution copies before training; got a tf.data.Dataset"
+            )
         if y is not None:
             raise TypeError(
                 "y must be None when x is a tf.data.Dataset: the dataset yields "
@@ -237,7 +248,9 @@ def training_data(
         if y is None:
             raise TypeError("y, the labels, is required when x holds images rather than a dataset")
         labels = preprocess_labels(y, n_images=len(images))
-        size, spec = len(images), None
         targets = _targets(images, labels, teacher)
+        if low_resolution > 0:
+            images, targets = low_resolution_copies(images, targets, low_resolution, seed)
+        size, spec = len(images), None
         arguments = {"x": images, "y": targets, "batch_size": batch_size, "shuffle": True}
     return TrainingData({**arguments, "validation_data": validation}, size, spec)

@@ -49,9 +49,10 @@ class Recipe:
     summary : str
         One sentence on what the recipe is for.
     low_resolution : float, default 0.0
-        With ``augment``, the fraction of training images first reduced to 7
-        to 16 pixels a side and enlarged back, so that digits from
-        low-resolution scans and distant photos are read well.
+        How many low-resolution copies of training images to add, as a
+        fraction of them: each reduced to 7-16 pixels a side, enlarged and
+        normalised by :func:`~digitcnn.to_mnist`, as a low-resolution scan or
+        a distant photo of it would be; so that such digits are read well.
     """
 
     name: str
@@ -86,8 +87,8 @@ _ALL = (
         augment=True,
         low_resolution=0.25,
         summary=(
-            "The default's network and training with a quarter of the training images at "
-            "7-16 pixels: reads digits from low-resolution scans; the pretrained model's recipe."
+            "The default's network and training, plus low-resolution copies of a quarter of "
+            "the training images: reads digits from low-resolution scans and distant photos."
         ),
     ),
     Recipe(
