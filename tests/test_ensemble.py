@@ -20,7 +20,7 @@ from PIL import Image
 from digitcnn import RECIPES, DigitClassifier, NotFittedError, TFLiteClassifier, create_app
 from digitcnn._cli import main
 from digitcnn._training.low_resolution import low_resolution_copies
-from digitcnn._training.networks import ensemble_members
+from digitcnn._training.networks import build_model, distillation_network, ensemble_members
 from digitcnn._training.recipes import recipe_from_dict
 
 FAST: dict[str, Any] = {"recipe": "fast", "epochs": 2}
@@ -272,7 +272,7 @@ def test_a_student_learns_from_its_teacher(
     assert student.predict_proba(test_slice[0]).shape == (len(test_slice[0]), 10)
 
 
-def test_a_teacher_must_be_a_fitted_classifier_with_array_data(
+def test_a_teacher_must_be_a_fitted_classifier(
     ensemble: DigitClassifier, train_slice: Split
 ) -> None:
     x, y = train_slice
@@ -280,9 +280,27 @@ def test_a_teacher_must_be_a_fitted_classifier_with_array_data(
         DigitClassifier(**FAST).fit(x, y, teacher="ensemble")  # type: ignore[arg-type]
     with pytest.raises(NotFittedError):
         DigitClassifier(**FAST).fit(x, y, teacher=DigitClassifier())
-    dataset = tf.data.Dataset.from_tensor_slices((x, y))
-    with pytest.raises(TypeError, match="a teacher needs x as arrays"):
-        DigitClassifier(**FAST).fit(dataset, teacher=ensemble)
+
+
+def test_the_teacher_reads_the_images_the_student_sees(ensemble: DigitClassifier) -> None:
+    student = build_model("small", augment=False)
+    network = distillation_network(student, ensemble.model_, augment=True)
+    images = np.random.default_rng(0).random((8, 28, 28, 1), dtype=np.float32)
+    frozen = network.get_layer("teacher")
+    assert not frozen.trainable
+    assert [w.shape for w in frozen.weights] == [w.shape for w in ensemble.model_.weights]
+    seen = network(images, training=False)  # no augmentation: both read the images as given
+    np.testing.assert_allclose(seen[:, 10:], ensemble.model_(images, training=False), atol=1e-6)
+    augmented = np.asarray(network(images, training=True))
+    assert not np.allclose(augmented[:, 10:], seen[:, 10:], atol=1e-3)  # saw augmented images
+    np.testing.assert_allclose(augmented[:, 10:].sum(axis=1), 1, atol=1e-5)
+    plain = distillation_network(
+        build_model("small", augment=False), ensemble.model_, augment=False
+    )
+    in_training = plain(images, training=True)  # the teacher stays in inference mode (no dropout)
+    np.testing.assert_allclose(
+        in_training[:, 10:], ensemble.model_(images, training=False), atol=1e-6
+    )
 
 
 def test_low_resolution_copies_are_what_to_mnist_makes_of_a_low_resolution_scan(

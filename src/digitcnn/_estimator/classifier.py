@@ -127,6 +127,9 @@ class DigitClassifier(ParamsMixin, BaseDigitClassifier):
         self.verbose = verbose
 
     _estimator_type = "classifier"  # scikit-learn before 1.6 reads this
+    recipe_: Recipe
+    model_: keras.Model
+    history_: dict[str, list[float]]
 
     def __sklearn_tags__(self) -> Any:
         """Describe the estimator to scikit-learn (1.6 and later), which must be installed.
@@ -169,7 +172,7 @@ class DigitClassifier(ParamsMixin, BaseDigitClassifier):
         validation_data: tuple[ArrayLike, ArrayLike] | tf.data.Dataset | None = None,
         callbacks: Sequence[keras.callbacks.Callback] | None = None,
         checkpoint_dir: os.PathLike[str] | str | None = None,
-        teacher: BaseDigitClassifier | None = None,
+        teacher: DigitClassifier | None = None,
     ) -> Self:
         """Train a new network (or ``n_models`` of them) on images ``x`` with labels ``y``.
 
@@ -203,11 +206,11 @@ class DigitClassifier(ParamsMixin, BaseDigitClassifier):
             finished members there, and resumes with the one it was training.
         teacher : DigitClassifier, optional
             A fitted classifier, typically an ensemble, to distil: the new
-            network learns the teacher's probabilities of the training images
-            (softened by a temperature of 4) as well as the labels, half and
-            half (Hinton et al., 2015), and so gets much of the teacher's
-            accuracy at the cost of one network. Needs ``x`` (and
-            ``validation_data``) as arrays, not datasets.
+            network learns the teacher's probabilities (softened by a
+            temperature of 4) as well as the labels, half and half (Hinton
+            et al., 2015). The teacher reads each training image as the
+            student sees it, augmentation included, in the same step, which
+            costs its forward pass per step. Its ``tta`` setting is not used.
 
         Returns
         -------
@@ -233,7 +236,7 @@ class DigitClassifier(ParamsMixin, BaseDigitClassifier):
         """
         recipe = self._resolve_recipe()
         if teacher is not None:
-            if not isinstance(teacher, BaseDigitClassifier):
+            if not isinstance(teacher, DigitClassifier):
                 raise TypeError(f"teacher must be a fitted DigitClassifier; got {teacher!r}")
             teacher._check_fitted()
         data = training_data(
@@ -242,7 +245,6 @@ class DigitClassifier(ParamsMixin, BaseDigitClassifier):
             validation_data,
             batch_size=recipe.batch_size,
             seed=self.seed,
-            teacher=None if teacher is None else teacher.predict_proba,
             low_resolution=recipe.low_resolution,
         )
         callback_list = list(callbacks or [])
@@ -251,7 +253,7 @@ class DigitClassifier(ParamsMixin, BaseDigitClassifier):
                 raise TypeError(
                     f"callbacks must be keras.callbacks.Callback instances; got {callback!r}"
                 )
-        self.model_, self.history_ = train(
+        model, history = train(
             recipe,
             data,
             n_models=int(self.n_models),
@@ -259,8 +261,10 @@ class DigitClassifier(ParamsMixin, BaseDigitClassifier):
             verbose=int(self.verbose),
             callbacks=callback_list,
             checkpoint_dir=None if checkpoint_dir is None else Path(checkpoint_dir),
-            distillation=teacher is not None,
+            teacher=None if teacher is None else teacher.model_,
         )
+        self.model_ = model
+        self.history_ = history
         self.recipe_ = recipe
         self.classes_ = np.arange(NUM_CLASSES, dtype=np.int64)
         return self

@@ -11,6 +11,7 @@ was training.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ def _train_one(
     verbose: int,
     callbacks: Sequence[keras.callbacks.Callback],
     checkpoint: TrainingCheckpoint | None,
-    distillation: bool,
+    teacher: keras.Model | None,
 ) -> tuple[keras.Model, History]:
     """Train one network; return it without augmentation layers, and its history."""
     callback_list = list(callbacks)
@@ -46,7 +47,7 @@ def _train_one(
     if seed is not None:
         keras.utils.set_random_seed(seed)
     steps = recipe.epochs * data.steps(recipe.batch_size)
-    model = compiled_model(recipe, total_steps=steps, distillation=distillation)
+    model = compiled_model(recipe, total_steps=steps, teacher=teacher)
     try:
         history = model.fit(
             **data.fit_arguments, epochs=recipe.epochs, verbose=verbose, callbacks=callback_list
@@ -81,19 +82,22 @@ def train(
     verbose: int,
     callbacks: Sequence[keras.callbacks.Callback],
     checkpoint_dir: Path | None,
-    distillation: bool,
+    teacher: keras.Model | None,
 ) -> tuple[keras.Model, History]:
-    """Train ``n_models`` networks; return one network (an ensemble's if more) and the history.
+    """Train ``n_models`` networks, each distilled from ``teacher`` if given.
+
+    Return one network (an ensemble's if more than one) and the history.
 
     The history of an ensemble is the per-epoch mean of its members'.
     """
     settings: dict[str, Any] = {"recipe": dataclasses.asdict(recipe), "seed": seed}
-    if distillation:
-        settings["distillation"] = True
+    if teacher is not None:  # a checkpoint resumes only the distillation of the same teacher
+        weights = b"".join(w.tobytes() for w in teacher.get_weights())
+        settings["teacher_sha256"] = hashlib.sha256(weights).hexdigest()
     options: dict[str, Any] = {
         "verbose": verbose,
         "callbacks": callbacks,
-        "distillation": distillation,
+        "teacher": teacher,
     }
     if n_models == 1:
         single = None

@@ -40,17 +40,16 @@ def _low_resolution(image: NDArray[np.float32], size: int, rng: np.random.Genera
 
 
 def low_resolution_copies(
-    images: NDArray[np.float32], targets: NDArray[np.generic], fraction: float, seed: int | None
-) -> tuple[NDArray[np.float32], NDArray[np.generic]]:
-    """Return ``images`` and ``targets`` with low-resolution copies of a fraction of them added.
+    images: NDArray[np.float32], labels: NDArray[np.int64], fraction: float, seed: int | None
+) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+    """Return ``images`` and ``labels`` with low-resolution copies of a fraction of them added.
 
     Parameters
     ----------
     images : numpy.ndarray of float32
         Checked training images, ``(n, 28, 28, 1)`` in [0, 1].
-    targets : numpy.ndarray
-        What each image is trained towards (labels, or distillation
-        targets), one row per image; each copy gets its original's.
+    labels : numpy.ndarray of int64
+        Their labels; each copy gets its original's.
     fraction : float
         How many copies to add, as a fraction of ``n``.
     seed : int or None
@@ -60,7 +59,7 @@ def low_resolution_copies(
     Returns
     -------
     tuple of numpy.ndarray
-        The images followed by the copies, and their targets likewise.
+        The images followed by the copies, and their labels likewise.
     """
     rng = np.random.default_rng(0 if seed is None else seed)
     count = round(fraction * len(images))
@@ -74,4 +73,4 @@ def low_resolution_copies(
             continue
         kept.append(index)
     added = np.stack(copies)[..., np.newaxis] if copies else images[:0]
-    return np.concatenate([images, added]), np.concatenate([targets, targets[kept]])
+    return np.concatenate([images, added]), np.concatenate([labels, labels[kept]])

@@ -52,6 +52,7 @@ __all__ = [
     "build_model",
     "build_optimizer",
     "compiled_model",
+    "distillation_network",
     "ensemble_members",
     "ensemble_network",
     "inference_network",
@@ -60,6 +61,7 @@ __all__ = [
 ENSEMBLE_NAME = "digitcnn_ensemble"
 """The name of an ensemble's network, which tells it from a single one."""
 
+_DISTILLATION_NAME = "distillation"
 _MAX_ROTATION = 10 / 360  # fraction of a full turn, as RandomRotation expects
 _MAX_SHIFT = 0.1  # fraction of the image size
 _MAX_ZOOM = 0.1
@@ -183,8 +185,27 @@ def build_optimizer(
     return keras.optimizers.Adam(learning_rate=cosine)
 
 
+def distillation_network(
+    student: keras.Model, teacher: keras.Model, *, augment: bool
+) -> keras.Model:
+    """Return the network that trains ``student`` with ``teacher`` (see ``distillation.py``).
+
+    Both read the same images, after the random rotation, shift and zoom if
+    ``augment``; the output is the student's ten probabilities, then the
+    teacher's. The teacher is a frozen copy, always in inference mode.
+    """
+    frozen = type(teacher).from_config({**teacher.get_config(), "name": "teacher"})
+    frozen.set_weights(teacher.get_weights())
+    frozen.trainable = False
+    inputs = keras.Input(shape=INPUT_SHAPE, name="image")
+    seen = _augment(inputs) if augment else inputs
+    both = [student(seen), frozen(seen, training=False)]
+    outputs = layers.Concatenate(name="student_and_teacher")(both)
+    return keras.Model(inputs, outputs, name=_DISTILLATION_NAME)
+
+
 def compiled_model(
-    recipe: Recipe, total_steps: int, *, distillation: bool = False, **compile_options: Any
+    recipe: Recipe, total_steps: int, *, teacher: keras.Model | None = None, **compile_options: Any
 ) -> keras.Model:
     """Build the recipe's network and compile it for training, as ``fit`` does.
 
@@ -194,8 +215,9 @@ def compiled_model(
         The architecture, augmentation, learning rate and schedule.
     total_steps : int
         The number of optimisation steps of the whole training, for the schedule.
-    distillation : bool, default False
-        Whether the targets are a teacher's (``distillation.py``) rather than labels.
+    teacher : keras.Model, optional
+        A network to distil: the result is then the :func:`distillation_network`
+        of a new student and ``teacher``.
     **compile_options
         More arguments for :meth:`keras.Model.compile`, such as ``jit_compile``.
 
@@ -204,15 +226,22 @@ def compiled_model(
     keras.Model
         A new network with a fresh optimizer, the loss and the accuracy metric.
     """
-    model = build_model(recipe.architecture, augment=recipe.augment)
+    optimizer = build_optimizer(recipe.learning_rate, total_steps, schedule=recipe.schedule)
+    if teacher is None:
+        model = build_model(recipe.architecture, augment=recipe.augment)
+        model.compile(
+            optimizer=optimizer,
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+            **compile_options,
+        )
+        return model
+    student = build_model(recipe.architecture, augment=False)
+    model = distillation_network(student, teacher, augment=recipe.augment)
     model.compile(
-        optimizer=build_optimizer(recipe.learning_rate, total_steps, schedule=recipe.schedule),
-        loss=distillation_loss if distillation else "sparse_categorical_crossentropy",
-        metrics=[
-            keras.metrics.MeanMetricWrapper(label_accuracy, name="accuracy")
-            if distillation
-            else "accuracy"
-        ],
+        optimizer=optimizer,
+        loss=distillation_loss,
+        metrics=[keras.metrics.MeanMetricWrapper(label_accuracy, name="accuracy")],
         **compile_options,
     )
     return model
@@ -222,8 +251,12 @@ def inference_network(model: keras.Model, architecture: Architecture) -> keras.M
     """Return the trained ``model`` rebuilt without its training-only augmentation layers.
 
     The augmentation layers hold no weights and pass images unchanged in
-    inference, so the result predicts exactly as ``model`` does.
+    inference, so the result predicts exactly as ``model`` does. Of a
+    :func:`distillation_network`, it returns the student.
     """
+    if model.name == _DISTILLATION_NAME:
+        student: keras.Model = model.get_layer(f"digitcnn_{architecture}")
+        return student
     network = build_model(architecture, augment=False)
     network.set_weights(model.get_weights())
     return network

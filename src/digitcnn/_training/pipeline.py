@@ -12,15 +12,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
-from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import tensorflow as tf
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
 from digitcnn._constants import INPUT_SHAPE, MAX_PIXEL, NUM_CLASSES
-from digitcnn._training.distillation import distillation_targets
 from digitcnn._training.low_resolution import low_resolution_copies
 from digitcnn._validation import (
     DATASET_ELEMENT_RULE,
@@ -29,10 +26,7 @@ from digitcnn._validation import (
     preprocess_labels,
 )
 
-__all__ = ["SHUFFLE_BUFFER", "Teacher", "TrainingData", "invalid_element", "training_data"]
-
-Teacher = Callable[[NDArray[np.float32]], NDArray[np.float32]]
-"""A teacher's ``predict_proba``: checked images ``(n, 28, 28, 1)`` to probabilities ``(n, 10)``."""
+__all__ = ["SHUFFLE_BUFFER", "TrainingData", "invalid_element", "training_data"]
 
 SHUFFLE_BUFFER = 10_000
 """Elements that shuffling keeps in memory: enough to mix MNIST-sized data well."""
@@ -148,8 +142,7 @@ class TrainingData:
     """Checked training input, ready for :meth:`keras.Model.fit`."""
 
     fit_arguments: dict[str, Any]
-    """``x``, ``y``, ``batch_size``, ``shuffle`` and ``validation_data`` for ``fit``; with a
-    teacher, each ``y`` holds the label and the teacher's probabilities (``distillation.py``)."""
+    """``x``, ``y``, ``batch_size``, ``shuffle`` and ``validation_data`` for ``fit``."""
     size: int
     """The number of training images."""
     dataset_spec: str | None
@@ -172,28 +165,10 @@ class TrainingData:
         return {"images": self.size, "data_sha256": digest.hexdigest()}
 
 
-def _no_dataset_with(teacher: Teacher | None, what: str) -> None:
-    if teacher is not None:
-        raise TypeError(
-            f"a teacher needs {what} as arrays of images and labels, whose teacher "
-            "probabilities are worked out before training; got a tf.data.Dataset"
-        )
-
-
-def _targets(
-    images: NDArray[np.float32], labels: NDArray[np.int64], teacher: Teacher | None
-) -> NDArray[Any]:
-    """Return the labels, or with a teacher the distillation targets."""
-    return labels if teacher is None else distillation_targets(labels, teacher(images))
-
-
-def _validation(
-    validation_data: Any, batch_size: int, teacher: Teacher | None
-) -> tuple[Any, Any] | tf.data.Dataset | None:
+def _validation(validation_data: Any, batch_size: int) -> tuple[Any, Any] | tf.data.Dataset | None:
     if validation_data is None:
         return None
     if isinstance(validation_data, tf.data.Dataset):
-        _no_dataset_with(teacher, "validation_data")
         _dataset_size(validation_data, "validation_data")
         return _pipeline(validation_data, batch_size, shuffle=False, seed=None)
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
@@ -202,7 +177,7 @@ def _validation(
             f"got {type(validation_data).__name__}"
         )
     images = preprocess_images(validation_data[0])
-    return images, _targets(images, preprocess_labels(validation_data[1], len(images)), teacher)
+    return images, preprocess_labels(validation_data[1], len(images))
 
 
 def training_data(
@@ -212,23 +187,20 @@ def training_data(
     *,
     batch_size: int,
     seed: int | None,
-    teacher: Teacher | None = None,
     low_resolution: float = 0.0,
 ) -> TrainingData:
     """Check what ``fit`` was given and prepare it for Keras.
 
-    With a teacher, the targets are for distillation; with ``low_resolution``,
-    that fraction of the images is added again at a low resolution
-    (``low_resolution.py``).
+    With ``low_resolution``, that fraction of the images is added again at a
+    low resolution (``low_resolution.py``).
 
     Raises
     ------
     TypeError, ValueError
         If the images, labels or validation data break the input contract.
     """
-    validation = _validation(validation_data, batch_size, teacher)
+    validation = _validation(validation_data, batch_size)
     if isinstance(x, tf.data.Dataset):
-        _no_dataset_with(teacher, "x")
         if low_resolution > 0:
             raise TypeError(
                 "a recipe with low_resolution needs x as arrays of images and labels, of "
@@ -248,9 +220,8 @@ def training_data(
         if y is None:
             raise TypeError("y, the labels, is required when x holds images rather than a dataset")
         labels = preprocess_labels(y, n_images=len(images))
-        targets = _targets(images, labels, teacher)
         if low_resolution > 0:
-            images, targets = low_resolution_copies(images, targets, low_resolution, seed)
+            images, labels = low_resolution_copies(images, labels, low_resolution, seed)
         size, spec = len(images), None
-        arguments = {"x": images, "y": targets, "batch_size": batch_size, "shuffle": True}
+        arguments = {"x": images, "y": labels, "batch_size": batch_size, "shuffle": True}
     return TrainingData({**arguments, "validation_data": validation}, size, spec)
