@@ -71,11 +71,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--output", type=Path, default=RESULTS, help="folder for the results")
+    parser.add_argument("--model", type=Path, help="a saved model (default: the pretrained one)")
     args = parser.parse_args()
 
     _, (x_test, y_test) = load_mnist(args.data)
     rng = np.random.default_rng(args.seed)
-    clf = DigitClassifier.pretrained()
+    clf = DigitClassifier.pretrained() if args.model is None else DigitClassifier.load(args.model)
     kinds = {
         "photo of ink on paper": lambda digit: photo(digit, rng),
         "drawing, thin pen": lambda digit: drawing(digit, rng, "thin"),
@@ -133,8 +134,8 @@ def main() -> None:
         f"4-digit numbers read exactly right by `read_digits`: "
         f"{numbers['exactly_right']:.1%} of {args.numbers}.",
         "",
-        f"Pretrained model, pictures made from MNIST test digits with seed {args.seed}. "
-        + describe(env),
+        f"{'Pretrained model' if args.model is None else args.model.name}, pictures made from "
+        f"MNIST test digits with seed {args.seed}. " + describe(env),
     ]
     write_results(
         args.output,
