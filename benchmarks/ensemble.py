@@ -195,7 +195,12 @@ def main() -> None:
     env = environment()
     lines += [
         "",
-        f"Mean over {len(runs)} independent runs (each run's figure in brackets); a run is five "
+        (
+            f"Mean over {len(runs)} independent runs (each run's figure in brackets); "
+            if len(runs) > 1
+            else "One run; "
+        )
+        + "a run is five "
         "networks of the default recipe with consecutive seeds (run 0: seeds 0-4, run 1: 5-9), "
         "and *single* is the mean of its five. Test accuracy on the 10,000 MNIST test images; "
         f"TTA averages {len(TTA_SHIFTS)} one-pixel shifts of each image, at {len(TTA_SHIFTS)} "
