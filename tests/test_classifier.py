@@ -20,6 +20,8 @@ def test_constructor_stores_hyperparameters_unchanged() -> None:
         "batch_size": "x",
         "learning_rate": None,
         "augment": None,
+        "n_models": 1,
+        "tta": False,
         "seed": 7,
         "verbose": 0,
     }
@@ -69,7 +71,7 @@ def test_methods_before_fit_raise_not_fitted(method: str, args: int, test_slice:
         (
             {"recipe": "slow"},
             ValueError,
-            "recipe must be one of \\['accurate', 'classic', 'fast'\\]",
+            "recipe must be one of \\['accurate', 'classic', 'fast', 'robust'\\]",
         ),
         ({"recipe": None}, ValueError, "recipe must be one of"),
         ({"seed": -1}, ValueError, "seed must be at least 0"),
