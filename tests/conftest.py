@@ -127,6 +127,22 @@ def test_slice(mnist: tuple[Split, Split]) -> Split:
 
 
 @pytest.fixture(scope="session")
+def small_data(
+    train_slice: Split, test_slice: Split, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """Return a Keras-style ``.npz`` of the training and test slices, for the command line."""
+    path = tmp_path_factory.mktemp("data") / "mnist.npz"
+    np.savez(
+        path,
+        x_train=train_slice[0],
+        y_train=train_slice[1],
+        x_test=test_slice[0],
+        y_test=test_slice[1],
+    )
+    return path
+
+
+@pytest.fixture(scope="session")
 def fitted(train_slice: Split) -> DigitClassifier:
     """Return a classifier trained for one short epoch on the training slice."""
     x, y = train_slice

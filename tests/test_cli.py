@@ -9,7 +9,6 @@ import threading
 from pathlib import Path
 
 import httpx
-import numpy as np
 import pytest
 from conftest import MNIST_DIR, Split, free_port, number, on_paper, run_python
 from PIL import Image
@@ -23,21 +22,6 @@ from digitcnn._cli import main
 def model_file(fitted: DigitClassifier, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("cli") / "model.keras"
     fitted.save(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def small_data(
-    train_slice: Split, test_slice: Split, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    path = tmp_path_factory.mktemp("cli") / "mnist.npz"
-    np.savez(
-        path,
-        x_train=train_slice[0],
-        y_train=train_slice[1],
-        x_test=test_slice[0],
-        y_test=test_slice[1],
-    )
     return path
 
 

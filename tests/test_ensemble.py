@@ -124,18 +124,10 @@ def test_the_server_reads_with_an_ensemble(
 
 
 def test_the_command_line_trains_an_ensemble(
-    tmp_path: Path, train_slice: Split, test_slice: Split, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, small_data: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data = tmp_path / "mnist.npz"
-    np.savez(
-        data,
-        x_train=train_slice[0],
-        y_train=train_slice[1],
-        x_test=test_slice[0],
-        y_test=test_slice[1],
-    )
     output = tmp_path / "ensemble.keras"
-    argv = ["train", "--data", str(data), "--recipe", "fast", "--epochs", "1", "--quiet"]
+    argv = ["train", "--data", str(small_data), "--recipe", "fast", "--epochs", "1", "--quiet"]
     assert main([*argv, "--n-models", "2", "--output", str(output)]) == 0  # 1 epoch: a smoke test
     assert DigitClassifier.load(output).n_models == 2
     with pytest.raises(SystemExit):
@@ -240,21 +232,13 @@ def _saved(clf: DigitClassifier, folder: Path) -> Path:
 
 def test_the_command_line_evaluates_with_tta(
     fitted: DigitClassifier,
-    train_slice: Split,
+    small_data: Path,
     test_slice: Split,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    data = tmp_path / "mnist.npz"
-    np.savez(
-        data,
-        x_train=train_slice[0],
-        y_train=train_slice[1],
-        x_test=test_slice[0],
-        y_test=test_slice[1],
-    )
     path = _saved(fitted, tmp_path)
-    assert main(["evaluate", str(path), "--data", str(data), "--tta"]) == 0
+    assert main(["evaluate", str(path), "--data", str(small_data), "--tta"]) == 0
     expected = fitted.set_params(tta=True).score(*test_slice)
     fitted.set_params(tta=False)
     assert capsys.readouterr().out.startswith(f"accuracy {expected:.4f}")

@@ -185,6 +185,13 @@ def build_optimizer(
     return keras.optimizers.Adam(learning_rate=cosine)
 
 
+def _renamed_copy(network: keras.Model, name: str) -> keras.Model:
+    """Return a copy of ``network`` with its weights, named ``name`` (unique inside a network)."""
+    copy = type(network).from_config({**network.get_config(), "name": name})
+    copy.set_weights(network.get_weights())
+    return copy
+
+
 def distillation_network(
     student: keras.Model, teacher: keras.Model, *, augment: bool
 ) -> keras.Model:
@@ -194,8 +201,7 @@ def distillation_network(
     ``augment``; the output is the student's ten probabilities, then the
     teacher's. The teacher is a frozen copy, always in inference mode.
     """
-    frozen = type(teacher).from_config({**teacher.get_config(), "name": "teacher"})
-    frozen.set_weights(teacher.get_weights())
+    frozen = _renamed_copy(teacher, "teacher")
     frozen.trainable = False
     inputs = keras.Input(shape=INPUT_SHAPE, name="image")
     seen = _augment(inputs) if augment else inputs
@@ -226,22 +232,20 @@ def compiled_model(
     keras.Model
         A new network with a fresh optimizer, the loss and the accuracy metric.
     """
-    optimizer = build_optimizer(recipe.learning_rate, total_steps, schedule=recipe.schedule)
+    loss: Any  # a Keras loss: its name, or a function of (targets, outputs)
+    accuracy: Any
     if teacher is None:
         model = build_model(recipe.architecture, augment=recipe.augment)
-        model.compile(
-            optimizer=optimizer,
-            loss="sparse_categorical_crossentropy",
-            metrics=["accuracy"],
-            **compile_options,
-        )
-        return model
-    student = build_model(recipe.architecture, augment=False)
-    model = distillation_network(student, teacher, augment=recipe.augment)
+        loss, accuracy = "sparse_categorical_crossentropy", "accuracy"
+    else:
+        student = build_model(recipe.architecture, augment=False)
+        model = distillation_network(student, teacher, augment=recipe.augment)
+        loss = distillation_loss
+        accuracy = keras.metrics.MeanMetricWrapper(label_accuracy, name="accuracy")
     model.compile(
-        optimizer=optimizer,
-        loss=distillation_loss,
-        metrics=[keras.metrics.MeanMetricWrapper(label_accuracy, name="accuracy")],
+        optimizer=build_optimizer(recipe.learning_rate, total_steps, schedule=recipe.schedule),
+        loss=loss,
+        metrics=[accuracy],
         **compile_options,
     )
     return model
@@ -280,9 +284,6 @@ def ensemble_network(networks: list[keras.Model]) -> keras.Model:
     inputs = keras.Input(shape=INPUT_SHAPE, name="image")
     outputs = []
     for index, single in enumerate(singles):
-        config = {**single.get_config(), "name": f"member_{index}"}
-        member = type(single).from_config(config)
-        member.set_weights(single.get_weights())
-        outputs.append(member(inputs))
+        outputs.append(_renamed_copy(single, f"member_{index}")(inputs))
     averaged = layers.Average(name="digit")(outputs)
     return keras.Model(inputs, averaged, name=ENSEMBLE_NAME)
