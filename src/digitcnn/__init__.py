@@ -13,6 +13,8 @@ The public API:
   28x28 image MNIST would have, and the classifiers' ``predict_images``,
   ``read_images`` and ``read_digits`` built on it;
 - :class:`TFLiteClassifier`, which runs a model exported to TensorFlow Lite;
+- :func:`multi_worker_strategy`, the TensorFlow strategy under which ``fit``
+  trains one model across several machines;
 - :func:`create_app`, the web page and HTTP API of ``digitcnn serve`` (with
   the ``serve`` extra: FastAPI and uvicorn);
 - :func:`confusion_matrix`, and the figures :func:`plot_history`,
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
     from digitcnn._metrics import confusion_matrix
     from digitcnn._plots import plot_confusion_matrix, plot_history, plot_misclassified
     from digitcnn._serve.app import create_app
+    from digitcnn._training.cluster import multi_worker_strategy
     from digitcnn._training.recipes import RECIPES, Recipe
     from digitcnn._types import ImageInput, MNISTSplits
     from digitcnn._validation import preprocess_images, preprocess_labels
@@ -77,6 +80,7 @@ _HOMES = {
     "confusion_matrix": "digitcnn._metrics",
     "create_app": "digitcnn._serve.app",
     "load_mnist": "digitcnn._io.mnist_files",
+    "multi_worker_strategy": "digitcnn._training.cluster",
     "plot_confusion_matrix": "digitcnn._plots",
     "plot_history": "digitcnn._plots",
     "plot_misclassified": "digitcnn._plots",
@@ -108,6 +112,7 @@ __all__ = [
     "confusion_matrix",
     "create_app",
     "load_mnist",
+    "multi_worker_strategy",
     "plot_confusion_matrix",
     "plot_history",
     "plot_misclassified",

@@ -1,12 +1,17 @@
 """Resumable training: a checkpoint at the end of every epoch, restored after an interruption.
 
-Keras's :class:`keras.callbacks.BackupAndRestore` saves the weights and the
-optimizer's state (two generations, so that a crash while writing one leaves
-the other) and, on the next ``fit``, restores them and skips the completed
-epochs. digitcnn adds what it lacks: the per-epoch history of the interrupted
-run, so that ``history_`` covers every epoch, and a fingerprint of the
-training configuration, so that a checkpoint is never restored into a
-different training.
+After each epoch the network's weights and the optimizer's state are saved
+(``model.save_weights``) under a new name, then a small JSON file that names
+them, the per-epoch history so far and a fingerprint of the training
+configuration; then the previous weights are deleted. Each file is written
+atomically, so a crash at any point leaves a complete, consistent checkpoint:
+the weights the JSON file names, of the epochs it records. The next ``fit``
+restores them and trains the remaining epochs, and a checkpoint is never
+restored into a different training.
+
+Across several machines (``across_workers.py``) every worker restores from
+the folder, which must be shared, and only the chief writes it, as
+TensorFlow's multi-worker guide prescribes.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,17 +64,26 @@ def _check_folder(folder: Path, state_file: Path, identity: dict[str, Any]) -> d
     return {}
 
 
-class _EpochLog(keras.callbacks.Callback):  # type: ignore[misc]  # Keras is untyped
-    """Write the fingerprint and the history so far, atomically, after every epoch."""
+def _save_aside(save: Callable[[Path], None], name: str) -> None:
+    """Call ``save`` on a temporary path named ``name``, then delete it.
+
+    What a worker other than the chief does: saving can take part in the
+    workers' collective operations, so every worker saves, but only the
+    chief's file is kept (TensorFlow's multi-worker guide).
+    """
+    with tempfile.TemporaryDirectory(prefix="digitcnn-worker-") as folder:
+        save(Path(folder) / name)
+
+
+class _EpochCheckpoint(keras.callbacks.Callback):  # type: ignore[misc]  # Keras is untyped
+    """Save the checkpoint after every epoch."""
 
     def __init__(self, checkpoint: TrainingCheckpoint) -> None:
         super().__init__()
         self.checkpoint = checkpoint
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        entries = {key: float(value) for key, value in (logs or {}).items()}
-        self.checkpoint.epochs[str(epoch)] = entries
-        self.checkpoint.write()
+        self.checkpoint.save(self.model, epoch, logs or {})
 
 
 class TrainingCheckpoint:
@@ -80,6 +96,9 @@ class TrainingCheckpoint:
         training. It is deleted when the training completes.
     identity : dict
         What identifies the training: its settings and data.
+    writer : bool, default True
+        Whether this process writes the checkpoint (across several workers,
+        only the chief does); every process can restore it.
 
     Raises
     ------
@@ -88,21 +107,47 @@ class TrainingCheckpoint:
         checkpoint, or holds the checkpoint of a different training.
     """
 
-    def __init__(self, folder: os.PathLike[str] | str, identity: dict[str, Any]) -> None:
+    def __init__(
+        self, folder: os.PathLike[str] | str, identity: dict[str, Any], *, writer: bool = True
+    ) -> None:
         self.folder = Path(folder)
         self.identity = identity
+        self.writer = writer
         state = _check_folder(self.folder, self.folder / _STATE, identity)
-        self.epochs: dict[str, dict[str, float]] = state.get("epochs", {})
+        self.weights: str | None = state.get("weights")
+        self.epochs: dict[str, dict[str, float]] = state.get("epochs", {}) if self.weights else {}
 
     def callbacks(self) -> list[keras.callbacks.Callback]:
-        """Return the callbacks that write and restore the checkpoint, in their order."""
-        backup = keras.callbacks.BackupAndRestore(str(self.folder), double_checkpoint=True)
-        return [_EpochLog(self), backup]
+        """Return the callback that saves the checkpoint after every epoch."""
+        return [_EpochCheckpoint(self)]
+
+    def restore(self, model: keras.Model) -> int:
+        """Load the saved weights and optimizer state into ``model``; return the epochs done."""
+        if self.weights is None:
+            return 0
+        if not model.optimizer.built:
+            model.optimizer.build(model.trainable_variables)
+        model.load_weights(self.folder / self.weights)
+        return len(self.epochs)
+
+    def save(self, model: keras.Model, epoch: int, logs: dict[str, Any]) -> None:
+        """Record epoch ``epoch`` (numbered from 0), its ``logs``, and ``model``'s state."""
+        self.epochs[str(epoch)] = {key: float(value) for key, value in logs.items()}
+        previous, self.weights = self.weights, f"epoch-{epoch + 1}.weights.h5"
+        if not self.writer:
+            _save_aside(model.save_weights, self.weights)
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with atomic_output(self.folder / self.weights, what="the training checkpoint") as staged:
+            model.save_weights(staged)
+        self.write()
+        if previous is not None and previous != self.weights:
+            (self.folder / previous).unlink(missing_ok=True)
 
     def write(self) -> None:
-        """Write the fingerprint and the history so far."""
+        """Write the fingerprint, the history so far and the name of the weights."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        state = {"fingerprint": self.identity, "epochs": self.epochs}
+        state = {"fingerprint": self.identity, "weights": self.weights, "epochs": self.epochs}
         with atomic_output(self.folder / _STATE, what="the training checkpoint") as staged:
             staged.write_text(json.dumps(state, indent=2))
 
@@ -111,6 +156,11 @@ class TrainingCheckpoint:
         logs = [self.epochs.get(str(epoch), {}) for epoch in range(epochs)]
         keys = sorted({key for log in logs for key in log})
         return {key: [log[key] for log in logs if key in log] for key in keys}
+
+    def remove(self) -> None:
+        """Delete the folder (if this process writes it): the training is complete."""
+        if self.writer:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class EnsembleCheckpoint:
@@ -128,6 +178,9 @@ class EnsembleCheckpoint:
         ensemble training. It is deleted by :meth:`remove`.
     identity : dict
         What identifies the training: its settings and data.
+    writer : bool, default True
+        Whether this process writes the checkpoint, as in
+        :class:`TrainingCheckpoint`.
 
     Raises
     ------
@@ -135,16 +188,19 @@ class EnsembleCheckpoint:
         As :class:`TrainingCheckpoint`.
     """
 
-    def __init__(self, folder: os.PathLike[str] | str, identity: dict[str, Any]) -> None:
+    def __init__(
+        self, folder: os.PathLike[str] | str, identity: dict[str, Any], *, writer: bool = True
+    ) -> None:
         self.folder = Path(folder)
         self.identity = identity
+        self.writer = writer
         state = _check_folder(self.folder, self.folder / _ENSEMBLE_STATE, identity)
         self.histories: dict[str, dict[str, list[float]]] = state.get("members", {})
 
     def member(self, index: int, identity: dict[str, Any]) -> TrainingCheckpoint:
         """Return the checkpoint of member ``index`` in training, identified by ``identity``."""
         self._write()  # marks the folder as this ensemble's before the member writes into it
-        return TrainingCheckpoint(self.folder / f"member-{index}", identity)
+        return TrainingCheckpoint(self.folder / f"member-{index}", identity, writer=self.writer)
 
     def finished(self, index: int) -> tuple[keras.Model, dict[str, list[float]]] | None:
         """Return member ``index``'s network and history if it finished, else None."""
@@ -156,17 +212,23 @@ class EnsembleCheckpoint:
 
     def finish(self, index: int, network: keras.Model, history: dict[str, list[float]]) -> None:
         """Keep member ``index``'s network and history."""
+        self.histories[str(index)] = history
+        if not self.writer:
+            _save_aside(network.save, f"member-{index}.keras")
+            return
         path = self.folder / f"member-{index}.keras"
         with atomic_output(path, what="an ensemble member") as staged:
             network.save(staged)
-        self.histories[str(index)] = history
         self._write()
 
     def remove(self) -> None:
-        """Delete the folder: the ensemble is trained."""
-        shutil.rmtree(self.folder, ignore_errors=True)
+        """Delete the folder (if this process writes it): the ensemble is trained."""
+        if self.writer:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def _write(self) -> None:
+        if not self.writer:
+            return
         self.folder.mkdir(parents=True, exist_ok=True)
         state = {"fingerprint": self.identity, "members": self.histories}
         with atomic_output(self.folder / _ENSEMBLE_STATE, what="the training checkpoint") as staged:

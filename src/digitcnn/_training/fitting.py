@@ -1,7 +1,8 @@
 """Training one network, or the members of an ensemble, as :meth:`DigitClassifier.fit` asks.
 
-Each network is trained by Keras's ``fit`` on the recipe's compiled model and
-then rebuilt without its augmentation layers (``networks.inference_network``).
+Each network is trained on the recipe's compiled model by Keras's ``fit``, or
+across several machines by ``across_workers.py``'s loop, and then rebuilt
+without its augmentation layers (``networks.inference_network``).
 An ensemble's members differ by their seeds (``seed``, ``seed + 1``, ...);
 they are trained one after the other, and a checkpoint folder keeps the
 finished ones, so that an interrupted ensemble resumes with the member it
@@ -19,6 +20,11 @@ from typing import Any
 import keras
 import numpy as np
 
+from digitcnn._training.across_workers import (
+    fit_across_workers,
+    is_chief,
+    multi_worker_strategy_active,
+)
 from digitcnn._training.checkpoint import EnsembleCheckpoint, TrainingCheckpoint
 from digitcnn._training.networks import compiled_model, ensemble_network, inference_network
 from digitcnn._training.pipeline import TrainingData, invalid_element
@@ -40,7 +46,11 @@ def _train_one(
     checkpoint: TrainingCheckpoint | None,
     teacher: keras.Model | None,
 ) -> tuple[keras.Model, History]:
-    """Train one network; return it without augmentation layers, and its history."""
+    """Train one network; return it without augmentation layers, and its history.
+
+    Under a ``MultiWorkerMirroredStrategy`` the epochs run in
+    ``across_workers.py``'s loop, otherwise in Keras's ``fit``.
+    """
     callback_list = list(callbacks)
     if checkpoint is not None:
         callback_list = checkpoint.callbacks() + callback_list
@@ -48,10 +58,28 @@ def _train_one(
         keras.utils.set_random_seed(seed)
     steps = recipe.epochs * data.steps(recipe.batch_size)
     model = compiled_model(recipe, total_steps=steps, teacher=teacher)
+    done = 0 if checkpoint is None else checkpoint.restore(model)
     try:
-        history = model.fit(
-            **data.fit_arguments, epochs=recipe.epochs, verbose=verbose, callbacks=callback_list
-        )
+        if multi_worker_strategy_active():
+            logged = fit_across_workers(
+                model,
+                data,
+                epochs=recipe.epochs,
+                initial_epoch=done,
+                batch_size=recipe.batch_size,
+                seed=seed,
+                verbose=verbose,
+                callbacks=callback_list,
+            )
+        else:
+            history = model.fit(
+                **data.fit_arguments,
+                epochs=recipe.epochs,
+                initial_epoch=done,
+                verbose=verbose,
+                callbacks=callback_list,
+            )
+            logged = {key: [float(v) for v in values] for key, values in history.history.items()}
     except Exception as error:
         clear = invalid_element(error)
         if clear is None:
@@ -59,8 +87,7 @@ def _train_one(
         raise clear from None
     if checkpoint is not None:
         logged = checkpoint.history(recipe.epochs)
-    else:
-        logged = {key: [float(v) for v in values] for key, values in history.history.items()}
+        checkpoint.remove()
     return inference_network(model, recipe.architecture), logged
 
 
@@ -102,11 +129,15 @@ def train(
     if n_models == 1:
         single = None
         if checkpoint_dir is not None:
-            single = TrainingCheckpoint(checkpoint_dir, {**settings, **data.identity()})
+            single = TrainingCheckpoint(
+                checkpoint_dir, {**settings, **data.identity()}, writer=is_chief()
+            )
         return _train_one(recipe, data, seed=seed, checkpoint=single, **options)
 
     identity = {**settings, "n_models": n_models, **data.identity()} if checkpoint_dir else {}
-    kept = EnsembleCheckpoint(checkpoint_dir, identity) if checkpoint_dir is not None else None
+    kept = None
+    if checkpoint_dir is not None:
+        kept = EnsembleCheckpoint(checkpoint_dir, identity, writer=is_chief())
     networks, histories = [], []
     for index in range(n_models):
         member_seed = None if seed is None else seed + index

@@ -118,11 +118,22 @@ def _prepare(image: tf.Tensor, label: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
 
 
 def _pipeline(
-    dataset: tf.data.Dataset, batch_size: int, *, shuffle: bool, seed: int | None
+    dataset: tf.data.Dataset,
+    batch_size: int,
+    *,
+    shuffle: bool,
+    seed: int | None,
+    repeat: bool = False,
 ) -> tf.data.Dataset:
-    """Return ``dataset`` checked, converted, shuffled (if asked), batched and prefetched."""
+    """Return ``dataset`` checked, converted, shuffled and repeated (if asked), batched, prefetched.
+
+    The elements are checked and converted after shuffling, so that the
+    shuffle buffer holds them as they came, often smaller than float32.
+    """
     if shuffle:
         dataset = dataset.shuffle(SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        dataset = dataset.repeat()
     return (
         dataset.map(_prepare, num_parallel_calls=tf.data.AUTOTUNE)
         .batch(batch_size)
@@ -147,10 +158,29 @@ class TrainingData:
     """The number of training images."""
     dataset_spec: str | None
     """The element structure of a dataset given as ``x``; None for arrays."""
+    stream: tf.data.Dataset | None = None
+    """The dataset given as ``x``, unbatched; None for arrays."""
 
     def steps(self, batch_size: int) -> int:
         """Return the number of optimisation steps per epoch."""
         return math.ceil(self.size / batch_size)
+
+    def global_batches(self, batch_size: int, seed: int) -> tf.data.Dataset:
+        """Return the training data as an endless dataset of shuffled batches.
+
+        A new order each pass, the same sequence wherever it is made with
+        the same ``seed``: what the workers of a multi-worker training share.
+        """
+        if self.stream is not None:
+            return _pipeline(self.stream, batch_size, shuffle=True, seed=seed, repeat=True)
+        images, labels = self.fit_arguments["x"], self.fit_arguments["y"]
+        return (
+            tf.data.Dataset.from_tensor_slices((images, labels))
+            .shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+            .repeat()
+            .batch(batch_size)
+            .prefetch(tf.data.AUTOTUNE)
+        )
 
     def identity(self) -> dict[str, Any]:
         """Return what identifies the data, for a checkpoint's fingerprint.
@@ -214,6 +244,7 @@ def training_data(
         size = _dataset_size(x, "x")
         pipeline = _pipeline(x, batch_size, shuffle=True, seed=seed)
         spec: str | None = _spec_text(x.element_spec)
+        stream: tf.data.Dataset | None = x
         arguments: dict[str, Any] = {"x": pipeline, "shuffle": False}  # shuffled above
     else:
         images = preprocess_images(x)
@@ -222,6 +253,6 @@ def training_data(
         labels = preprocess_labels(y, n_images=len(images))
         if low_resolution > 0:
             images, labels = low_resolution_copies(images, labels, low_resolution, seed)
-        size, spec = len(images), None
+        size, spec, stream = len(images), None, None
         arguments = {"x": images, "y": labels, "batch_size": batch_size, "shuffle": True}
-    return TrainingData({**arguments, "validation_data": validation}, size, spec)
+    return TrainingData({**arguments, "validation_data": validation}, size, spec, stream)
