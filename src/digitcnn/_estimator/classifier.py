@@ -233,6 +233,13 @@ class DigitClassifier(ParamsMixin, BaseDigitClassifier):
 
             with tf.distribute.MirroredStrategy().scope():
                 clf.fit(x_train, y_train)
+
+        Under a :class:`tf.distribute.MultiWorkerMirroredStrategy` scope
+        (see :func:`~digitcnn.multi_worker_strategy`), it is trained across
+        all the workers of ``TF_CONFIG``: ``batch_size`` must then be a
+        multiple of the number of replicas, ``validation_data`` is not
+        supported, and only the chief writes ``checkpoint_dir``, which every
+        worker must see.
         """
         recipe = self._resolve_recipe()
         if teacher is not None:

@@ -1,4 +1,4 @@
-"""The cluster of a multi-worker training: ``TF_CONFIG`` checked, the workers met, the strategy made.
+"""The cluster of a multi-worker training: ``TF_CONFIG`` checked, the workers met, a strategy.
 
 TensorFlow reads the cluster from the ``TF_CONFIG`` environment variable
 when a :class:`tf.distribute.MultiWorkerMirroredStrategy` is made, and then
@@ -30,7 +30,8 @@ _JOBS = ("chief", "worker")
 """The jobs of a multi-worker training: at most one chief, and workers."""
 
 _EXAMPLE = (
-    '{"cluster": {"worker": ["host1:12345", "host2:12345"]}, "task": {"type": "worker", "index": 0}}'
+    '{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+    '"task": {"type": "worker", "index": 0}}'
 )
 _RETRY_SECONDS = 0.2
 
