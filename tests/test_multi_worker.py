@@ -31,7 +31,7 @@ import keras
 import numpy as np
 from digitcnn import DigitClassifier, load_mnist, multi_worker_strategy
 
-out, folder, kill_after = sys.argv[1], sys.argv[2], int(sys.argv[3])
+out, folder, kill_after, source = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 strategy = multi_worker_strategy(timeout=60)
 task = json.loads(os.environ["TF_CONFIG"])["task"]["index"]
 
@@ -50,11 +50,13 @@ class Run(keras.callbacks.Callback):
             os.kill(os.getpid(), signal.SIGKILL)
 
 (x, y), (x_test, y_test) = load_mnist({str(MNIST_DIR)!r})
+data = (x[:{N_IMAGES}], y[:{N_IMAGES}])
+if source == "dataset":
+    import tensorflow as tf
+    data = (tf.data.Dataset.from_tensor_slices(data),)
 run = Run()
 with strategy.scope():
-    clf = DigitClassifier(**{SETTINGS!r}).fit(
-        x[:{N_IMAGES}], y[:{N_IMAGES}], checkpoint_dir=folder, callbacks=[run]
-    )
+    clf = DigitClassifier(**{SETTINGS!r}).fit(*data, checkpoint_dir=folder, callbacks=[run])
 if task == 0:
     clf.save(os.path.join(os.path.dirname(out), "model.keras"))
 weights = b"".join(np.asarray(w).tobytes() for w in clf.model_.get_weights())
@@ -74,11 +76,15 @@ def tf_config(ports: list[int], index: int) -> str:
 
 
 def start_workers(
-    folder: Path, tmp_path: Path, kill_after: int = -1
+    folder: Path, tmp_path: Path, *, kill_after: int = -1, source: str = "arrays"
 ) -> list[subprocess.Popen[str]]:
-    """Start two workers of one cluster; each writes ``result-<i>.json`` in ``tmp_path``."""
+    """Start two workers of one cluster; each writes ``result-<i>.json`` in ``tmp_path``.
+
+    They train on arrays or on a ``tf.data.Dataset`` (``source``); worker 1
+    kills itself after epoch ``kill_after``.
+    """
     ports = [free_port(), free_port()]
-    arguments = [str(folder), str(kill_after)]
+    arguments = [str(folder), str(kill_after), source]
     return [
         subprocess.Popen(
             [sys.executable, "-c", WORKER, str(tmp_path / f"result-{i}.json"), *arguments],
@@ -128,7 +134,8 @@ def test_two_workers_train_one_model(mnist: tuple[Split, Split], tmp_path: Path)
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
 def test_a_killed_worker_and_its_peer_resume_from_the_checkpoint(tmp_path: Path) -> None:
     folder = tmp_path / "checkpoint"
-    workers = start_workers(folder, tmp_path, kill_after=1)  # worker 1 dies after epoch 1
+    # worker 1 dies after epoch 1; the data stream from a dataset this time
+    workers = start_workers(folder, tmp_path, kill_after=1, source="dataset")
     try:
         assert workers[1].wait(timeout=TIMEOUT) == -signal.SIGKILL
         state = folder / "digitcnn-training.json"
@@ -143,7 +150,7 @@ def test_a_killed_worker_and_its_peer_resume_from_the_checkpoint(tmp_path: Path)
             worker.wait()
     assert len(json.loads(state.read_text())["epochs"]) == 2
 
-    results = finish(start_workers(folder, tmp_path), tmp_path)
+    results = finish(start_workers(folder, tmp_path, source="dataset"), tmp_path)
     assert results[0]["weights_sha256"] == results[1]["weights_sha256"]
     for result in results:
         assert result["epochs"] == [2]  # epochs 0 and 1 came from the checkpoint
