@@ -8,13 +8,13 @@ test images:
 - *ensemble of 3* and *of 5*: the first three and all five, averaged in one
   network (:meth:`DigitClassifier.from_members`, which is what
   ``DigitClassifier(n_models=...)`` trains);
-- *distilled*: one network of the default's size trained by the ``"robust"``
-  recipe (the default plus low-resolution images) on the ensemble of 5's
-  probabilities and the labels (``fit(..., teacher=ensemble)``);
+- *distilled*: one network trained by the default recipe, with the run's
+  first seed, on the ensemble of 5's probabilities and the labels
+  (``fit(..., teacher=ensemble)``);
 
 each with and without test-time augmentation (``tta=True``). Also the
 training time on this machine (an ensemble's is its members'; the distilled
-one's includes the teacher's probabilities but not the teacher's training),
+one's includes the teacher's forward passes but not the teacher's training),
 the prediction cost per image (timed on the test set in this process, and as
 a ratio to a single network), the multiply-adds per image, the size of the
 saved file, and the accuracy on 500 test digits scanned at 10 and 8 pixels
