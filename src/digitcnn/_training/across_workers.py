@@ -92,7 +92,7 @@ def _build(model: keras.Model, data: TrainingData) -> None:
     cannot do; so one image goes through the model, the loss and the metrics
     here (their results are then reset).
     """
-    images, labels = next(iter(data.global_batches(1, seed=0)))
+    images, labels = data.first_image()
     predicted = model(images, training=False)
     model.compute_loss(x=images, y=labels, y_pred=predicted, training=False)
     model.compute_metrics(images, labels, predicted, sample_weight=None)

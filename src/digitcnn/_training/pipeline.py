@@ -165,6 +165,15 @@ class TrainingData:
         """Return the number of optimisation steps per epoch."""
         return math.ceil(self.size / batch_size)
 
+    def first_image(self) -> tuple[tf.Tensor, tf.Tensor]:
+        """Return the first training image and its label, as a batch of one."""
+        if self.stream is not None:
+            batch: tuple[tf.Tensor, tf.Tensor] = next(
+                iter(_pipeline(self.stream.take(1), 1, shuffle=False, seed=None))
+            )
+            return batch
+        return tf.constant(self.fit_arguments["x"][:1]), tf.constant(self.fit_arguments["y"][:1])
+
     def global_batches(self, batch_size: int, seed: int) -> tf.data.Dataset:
         """Return the training data as an endless dataset of shuffled batches.
 
