@@ -102,3 +102,35 @@ def test_a_folder_of_other_files_is_refused_and_kept(train_slice: Split, tmp_pat
         DigitClassifier(**SETTINGS).fit(
             x[:N_IMAGES], y[:N_IMAGES], checkpoint_dir=tmp_path / "thesis.tex"
         )
+
+
+FAILING_FIRST_SAVE = f"""
+import sys
+import keras
+from digitcnn import DigitClassifier, load_mnist
+
+def cut(*args, **kwargs):
+    raise SystemExit("killed while writing the first checkpoint")
+
+keras.Model.save_weights = cut  # the first epoch's save never completes
+(x, y), _ = load_mnist(sys.argv[1])
+DigitClassifier(**{SETTINGS!r}).fit(x[:{N_IMAGES}], y[:{N_IMAGES}], checkpoint_dir=sys.argv[2])
+"""
+
+
+def test_a_training_cut_short_in_its_first_save_starts_again(
+    train_slice: Split, tmp_path: Path
+) -> None:
+    folder = tmp_path / "checkpoint"
+    child = run_python("-c", FAILING_FIRST_SAVE, MNIST_DIR, folder)
+    assert "killed while writing the first checkpoint" in child.stderr
+    assert (folder / "digitcnn-training.json").is_file()  # known as this training's folder
+
+    x, y = train_slice
+    run = EpochsRun()
+    clf = DigitClassifier(**SETTINGS).fit(
+        x[:N_IMAGES], y[:N_IMAGES], checkpoint_dir=folder, callbacks=[run]
+    )
+    assert run.epochs == list(range(EPOCHS))  # nothing was saved, so all epochs run
+    assert len(clf.history_["loss"]) == EPOCHS
+    assert not folder.exists()

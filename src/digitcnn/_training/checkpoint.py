@@ -122,8 +122,15 @@ class TrainingCheckpoint:
         return [_EpochCheckpoint(self)]
 
     def restore(self, model: keras.Model) -> int:
-        """Load the saved weights and optimizer state into ``model``; return the epochs done."""
+        """Load the saved weights and optimizer state into ``model``; return the epochs done.
+
+        A new checkpoint's folder gets its JSON file now, with no weights yet,
+        so that it is known as this training's even if the first save is cut
+        short.
+        """
         if self.weights is None:
+            if self.writer:
+                self.write()
             return 0
         if not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)
