@@ -1,10 +1,11 @@
-"""What the benchmark scripts share: paths, the environment record and the results writer."""
+"""What the benchmark scripts share: paths, the environment record, the results writer, a port."""
 
 from __future__ import annotations
 
 import json
 import os
 import platform
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,14 @@ def describe(env: dict[str, Any]) -> str:
         f"Measured on {env['cpus']} CPU cores with digitcnn {env['digitcnn']}, "
         f"TensorFlow {env['tensorflow']} and Keras {env['keras']}."
     )
+
+
+def free_port() -> int:
+    """Return a TCP port free on localhost now, for a server or worker the benchmark starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def write_results(folder: Path, name: str, title: str, table: str, data: Any) -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,7 +26,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from _common import DATA, RESULTS, describe, environment, write_results
+from _common import DATA, RESULTS, describe, environment, free_port, write_results
 
 EPOCHS = 4
 BATCH = 128
@@ -68,16 +67,9 @@ with open(out, "w") as file:
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def train(workers: int, images: int, data: Path, folder: Path) -> list[dict[str, Any]]:
     """Train in ``workers`` processes at once (one: no cluster); return each one's figures."""
-    addresses = [f"127.0.0.1:{_free_port()}" for _ in range(workers)]
+    addresses = [f"127.0.0.1:{free_port()}" for _ in range(workers)]
     processes = []
     for index in range(workers):
         env = dict(os.environ)

@@ -34,7 +34,6 @@ import argparse
 import asyncio
 import io
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _common import DATA, RESULTS, describe, environment, write_results
+from _common import DATA, RESULTS, describe, environment, free_port, write_results
 from PIL import Image
 
 from digitcnn import load_mnist
@@ -79,13 +78,6 @@ class Measured:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     timings: list[dict[str, float]] = field(default_factory=list)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def requests_for(digits: np.ndarray, path: str, port: int) -> list[bytes]:
