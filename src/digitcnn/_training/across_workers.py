@@ -36,7 +36,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from digitcnn._training.pipeline import TrainingData
@@ -142,7 +141,7 @@ def fit_across_workers(
     seed: int | None,
     verbose: int,
     callbacks: Sequence[keras.callbacks.Callback],
-) -> dict[str, list[float]]:
+) -> keras.callbacks.History:
     """Train the compiled ``model`` on ``data`` with the active multi-worker strategy.
 
     Each epoch runs ``data.steps(batch_size)`` steps of ``batch_size`` images
@@ -153,8 +152,8 @@ def fit_across_workers(
 
     Returns
     -------
-    dict
-        The loss and metrics per epoch, as :attr:`keras.callbacks.History.history`.
+    keras.callbacks.History
+        The loss and metrics per epoch, as :meth:`keras.Model.fit` returns them.
 
     Raises
     ------
@@ -206,4 +205,4 @@ def fit_across_workers(
         if model.stop_training:
             break
     callback_list.on_train_end(logs)
-    return {key: [float(v) for v in np.asarray(values)] for key, values in history.history.items()}
+    return history

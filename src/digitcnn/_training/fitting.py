@@ -61,7 +61,7 @@ def _train_one(
     done = 0 if checkpoint is None else checkpoint.restore(model)
     try:
         if multi_worker_strategy_active():
-            logged = fit_across_workers(
+            history = fit_across_workers(
                 model,
                 data,
                 epochs=recipe.epochs,
@@ -79,13 +79,14 @@ def _train_one(
                 verbose=verbose,
                 callbacks=callback_list,
             )
-            logged = {key: [float(v) for v in values] for key, values in history.history.items()}
     except Exception as error:
         clear = invalid_element(error)
         if clear is None:
             raise
         raise clear from None
-    if checkpoint is not None:
+    if checkpoint is None:
+        logged = {key: [float(v) for v in values] for key, values in history.history.items()}
+    else:  # this run's epochs and those before an interruption
         logged = checkpoint.history(recipe.epochs)
         checkpoint.remove()
     return inference_network(model, recipe.architecture), logged
