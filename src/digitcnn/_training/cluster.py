@@ -12,6 +12,7 @@ strategy.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import socket
@@ -36,25 +37,21 @@ _EXAMPLE = (
 _RETRY_SECONDS = 0.2
 
 
+def _every(addresses: dict[str, list[tuple[str, int]]]) -> list[tuple[str, int]]:
+    """Return the addresses of every job's tasks, in one list."""
+    return [address for job in addresses.values() for address in job]
+
+
+@dataclasses.dataclass(frozen=True)
 class Cluster:
-    """The addresses of a multi-worker training, and which of them this process is.
+    """The addresses of a multi-worker training, and which of them this process is."""
 
-    Parameters
-    ----------
-    addresses : dict of str to list of (str, int)
-        Each job's tasks as ``(host, port)``.
-    task_type : str
-        This process's job.
-    task_index : int
-        This process's position among its job's tasks.
-    """
-
-    def __init__(
-        self, addresses: dict[str, list[tuple[str, int]]], task_type: str, task_index: int
-    ) -> None:
-        self.addresses = addresses
-        self.task_type = task_type
-        self.task_index = task_index
+    addresses: dict[str, list[tuple[str, int]]]
+    """Each job's tasks as ``(host, port)``."""
+    task_type: str
+    """This process's job."""
+    task_index: int
+    """This process's position among its job's tasks."""
 
     @property
     def own(self) -> tuple[str, int]:
@@ -64,8 +61,7 @@ class Cluster:
     @property
     def peers(self) -> list[tuple[str, int]]:
         """Return the ``(host, port)`` of every other task."""
-        every = [address for job in self.addresses.values() for address in job]
-        return [address for address in every if address != self.own]
+        return [address for address in _every(self.addresses) if address != self.own]
 
 
 def _address(text: Any, where: str) -> tuple[str, int]:
@@ -104,7 +100,7 @@ def read_tf_config(text: str | None) -> Cluster:
         if not isinstance(tasks, list) or not tasks:
             raise ValueError(f"{TF_CONFIG}'s {job!r} must be a list of addresses; got {tasks!r}")
         addresses[job] = [_address(task, f"{job!r} address") for task in tasks]
-    every = [address for job in addresses.values() for address in job]
+    every = _every(addresses)
     if len(set(every)) < len(every):
         raise ValueError(f"{TF_CONFIG}'s cluster lists an address twice: {config['cluster']}")
     if len(addresses.get("chief", [])) > 1:
