@@ -248,6 +248,32 @@ def test_digits_beside_the_boxes_found_are_read(
     assert len(found.boxes) == 5
 
 
+def test_two_digits_in_a_box_whose_shared_wall_was_not_drawn_are_read(
+    classifier: DigitClassifier, test_slice: Split
+) -> None:
+    x, y = test_slice
+    page = _form(list(x[20:25]), range(5))
+    page[30 : 30 + 90, 30 + 2 * 90 : 32 + 2 * 90] = 255  # no wall between the second and third
+    found = classifier.read_digits(page)
+    assert found.text == texts(y[20:25])
+    assert found.boxes[1][3] <= 30 + 2 * 90 + 2 <= found.boxes[2][1] + 2
+
+
+def test_a_digit_written_across_its_box_wall_is_read_whole(
+    classifier: DigitClassifier, test_slice: Split
+) -> None:
+    x, y = test_slice
+    page = _form(list(x[20:25]), range(5))
+    window = page[33 : 33 + 84, 30 + 2 * 90 + 3 : 30 + 2 * 90 + 87]
+    digit = window.copy()
+    window[:] = 255
+    moved = page[33 : 33 + 84, 30 + 2 * 90 - 27 : 30 + 2 * 90 + 57]  # 30 pixels to the left
+    np.minimum(moved, digit, out=moved)
+    found = classifier.read_digits(page)
+    assert found.text == texts(y[20:25])
+    assert found.boxes[2][1] < 30 + 2 * 90  # its box reaches past the wall
+
+
 def test_no_ink_is_an_empty_number(classifier: DigitClassifier) -> None:
     found = classifier.read_digits(np.full((80, 200, 3), 250, dtype=np.uint8))
     assert (found.text, found.digits, found.confidences, found.boxes) == ("", (), (), ())

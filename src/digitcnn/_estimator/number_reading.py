@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -25,6 +26,9 @@ __all__ = ["StepFunction", "read_ink", "read_number"]
 
 _WORKING_SIDE = 160  # larger pictures are read with their shorter side shrunk to this
 _WALL_BAND = 0.1  # ink all within this fraction of a box's width from one wall is the wall's
+_SHARED = 0.25  # a blob with this share of its ink in each of two boxes is a digit in each
+_DOUBLE = 1.6  # a box this many times the median box's width is boxes whose walls were not found
+_LONE_PITCH = 1.1  # with one box found, its neighbours are this many of its widths away
 _APART = 0.75  # a number is written apart if the reader read one digit in this share of its blobs
 _SURE = 0.95  # a blob shaped like one digit is one if the classifier is this sure of it
 _WIDE = 1.5  # in a number written apart, a digit is up to this many times the median's width
@@ -136,62 +140,97 @@ def _read_boxes(
     boxes: list[Box],
     threshold: float,
 ) -> DigitString:
-    """Read one digit per box of a comb field, and the number written beside the boxes found.
+    """Read one digit per box of a comb field, in the boxes found and those whose walls were not.
 
-    In each box, the blobs of ink that lie all along one of its walls (within
-    a tenth of its width of it) are what is left of the walls, and are
-    dropped; boxes with no other ink are skipped. Ink before the first box or
-    after the last, in blobs at least half as tall as the digits in the
-    boxes, was written in boxes whose walls were not found: it is read as a
-    number of its own (:func:`read_ink`).
+    The field is made whole first (:func:`_comb`). Each blob of ink belongs
+    to the box that holds most of it, strokes beyond the box's walls
+    included; a blob with at least a quarter of its ink in each of two boxes
+    is two digits that touch across a wall, cut at the wall. Blobs that lie
+    all along one wall of their box (within a tenth of its width of it) are
+    what is left of the wall, and are dropped; boxes with no other ink are
+    skipped. If no box holds ink, the ink is read as a number written freely
+    (:func:`read_ink`).
     """
-    labels, _ = ndimage.label(ink > 0, structure=np.ones((3, 3)))
-    found: list[tuple[Box, NDArray[np.float64]]] = []
-    for top, left, bottom, right in boxes:
-        window = labels[:, left:right]
-        band = max(2, round(_WALL_BAND * (right - left)))
-        kept = [
-            n
-            for n, span in enumerate(ndimage.find_objects(window), start=1)
-            if span is not None
-            and not (
-                span[1].stop <= band
-                or span[1].start >= right - left - band
-                or span[0].stop <= top + band
-                or span[0].start >= bottom - band
-            )
-        ]
-        digit = np.where(np.isin(window, kept), ink[:, left:right], 0.0)
-        box = _ink_box(digit, slice(0, ink.shape[0]), slice(0, right - left))
-        if box is not None:
-            t, lf, b, r = box
-            found.append(((t, lf + left, b, r + left), digit[t:b, lf:r]))
+    cells = _comb(boxes, ink.shape[1])
+    labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
+    blobs = np.arange(1, count + 1)
+    shares = np.stack([ndimage.sum(ink[:, lf:r], labels[:, lf:r], blobs) for _, lf, _, r in cells])
+    shares /= np.maximum(shares.sum(axis=0), np.finfo(np.float64).tiny)
+    digits = [np.zeros_like(ink) for _ in cells]
+    tied = np.zeros(len(cells), dtype=bool)  # a blob runs from this box into the next
+    for n, (rows, cols) in enumerate(ndimage.find_objects(labels)):
+        home = int(shares[:, n].argmax())
+        if shares[home, n] == 0 or _along_a_wall(rows, cols, cells[home]):
+            continue
+        own = labels == n + 1
+        split = np.flatnonzero(shares[:, n] >= _SHARED)
+        if split.size < 2:
+            digits[home] = np.where(own, ink, digits[home])
+            continue
+        tied[split[0] : split[-1]] = True
+        for cell in split:
+            _, left, _, right = cells[cell]
+            digits[cell][:, left:right] = np.where(own[:, left:right], ink[:, left:right], 0.0)
+    runs: list[list[int]] = []
+    for c in range(len(cells)):
+        if c > 0 and tied[c - 1]:
+            runs[-1].append(c)
+        else:
+            runs.append([c])
+    found: list[tuple[Box, NDArray[np.float32] | None, NDArray[np.float64] | None]] = []
+    for run in runs:
+        inked = [(c, box) for c in run if (box := _ink_box(digits[c], slice(None), slice(None)))]
+        if len(inked) > 1:  # digits that touch across a wall: read together if the count agrees
+            together = np.maximum.reduce([digits[c] for c, _ in inked])
+            read, where = _read_freely(predict_proba, step_probabilities, together)
+            if len(read) == len(inked):
+                found += [(box, p, None) for p, box in zip(read, where, strict=True)]
+                continue
+        found += [(box, None, digits[c]) for c, box in inked]
     if not found:
         return read_ink(predict_proba, step_probabilities, ink, threshold)
-    frames = np.stack([frame_digit(digit) for _, digit in found])
-    in_boxes = _digit_string(list(predict_proba(frames)), [box for box, _ in found], threshold)
-    tallest = max(b - t for (t, _, b, _), _ in found)
-    width = float(np.median([r - lf for _, lf, _, r in boxes]))
-    first = max(0, int(boxes[0][1] - _WALL_BAND * width))
-    last = int(np.ceil(boxes[-1][3] + _WALL_BAND * width))
-    beside = []
-    for start, stop in ((0, first), (last, ink.shape[1])):
-        part = np.zeros_like(ink)
-        part[:, start:stop] = ink[:, start:stop]
-        if any(rows.stop - rows.start >= tallest / 2 for rows, _, _ in split_digits(part)):
-            beside.append(read_ink(predict_proba, step_probabilities, part, threshold))
-        else:
-            beside.append(_digit_string([], [], threshold))
-    return _joined([beside[0], in_boxes, beside[1]])
+    alone = [frame_digit(d[t:b, lf:r]) for (t, lf, b, r), _, d in found if d is not None]
+    checked = iter(predict_proba(np.stack(alone)) if alone else ())
+    probabilities = [next(checked) if p is None else p for _, p, _ in found]
+    return _digit_string(probabilities, [box for box, _, _ in found], threshold)
 
 
-def _joined(strings: list[DigitString]) -> DigitString:
-    """Return the numbers of ``strings`` written one after the other."""
-    return DigitString(
-        text="".join(s.text for s in strings),
-        digits=tuple(d for s in strings for d in s.digits),
-        confidences=tuple(c for s in strings for c in s.confidences),
-        boxes=tuple(b for s in strings for b in s.boxes),
+def _comb(boxes: list[Box], width: int) -> list[Box]:
+    """Return the whole comb field that ``boxes`` were found in, across a picture ``width`` wide.
+
+    A box about twice as wide as the median box (1.6 times or more) is two
+    boxes whose shared wall was not found, and is cut into as many equal
+    boxes as it is wide; boxes of the median width and pitch are added before
+    the first and after the last, as long as half of each is in the picture:
+    the boxes whose walls were not found.
+    """
+    typical = float(np.median([r - lf for _, lf, _, r in boxes]))
+    cells: list[Box] = []
+    for top, left, bottom, right in boxes:
+        parts = max(1, round((right - left) / typical)) if right - left >= _DOUBLE * typical else 1
+        edges = np.linspace(left, right, parts + 1).round().astype(int)
+        cells += [(top, int(a), bottom, int(b)) for a, b in itertools.pairwise(edges)]
+    lefts = [lf for _, lf, _, _ in cells]
+    pitch = float(np.median(np.diff(lefts))) if len(cells) >= 2 else _LONE_PITCH * typical
+    top, bottom = cells[0][0], cells[0][2]
+    while cells[0][1] - pitch + typical / 2 >= 0:
+        left = round(cells[0][1] - pitch)
+        cells.insert(0, (top, max(0, left), bottom, left + round(typical)))
+    while cells[-1][1] + pitch + typical / 2 <= width:
+        left = round(cells[-1][1] + pitch)
+        cells.append((top, left, bottom, min(width, left + round(typical))))
+    return cells
+
+
+def _along_a_wall(rows: slice, cols: slice, box: Box) -> bool:
+    """Return whether a blob spanning ``rows`` and ``cols`` lies all along one wall of ``box``."""
+    top, left, bottom, right = box
+    band = max(2, round(_WALL_BAND * (right - left)))
+    return bool(
+        cols.stop <= left + band
+        or cols.start >= right - band
+        or rows.stop <= top + band
+        or rows.start >= bottom - band
     )
 
 
@@ -202,6 +241,18 @@ def read_ink(
     threshold: float,
 ) -> DigitString:
     """Return the number in ``ink`` (light strokes on zero), read blob by blob and whole.
+
+    Each digit's probabilities and box come from :func:`_read_freely`.
+    """
+    return _digit_string(*_read_freely(predict_proba, step_probabilities, ink), threshold)
+
+
+def _read_freely(
+    predict_proba: ProbabilityFunction,
+    step_probabilities: StepFunction,
+    ink: NDArray[np.float64],
+) -> tuple[list[NDArray[np.float32]], list[Box]]:
+    """Return the probabilities and box of each digit of the number in ``ink``.
 
     The ink is split into blobs (``segmentation.split_digits``) and the
     number reader reads the whole number (its blobs levelled to one
@@ -215,7 +266,7 @@ def read_ink(
     unread ``"?"``; no ink at all is an empty number.
     """
     if not ink.any():
-        return _digit_string([], [], threshold)
+        return [], []
     pieces = split_digits(ink)
     frame = frame_number(_levelled(ink, pieces))
     path = best_path(step_probabilities(frame))
@@ -223,7 +274,7 @@ def read_ink(
     if not path:  # ink, but not a number: say so rather than guess
         box = _ink_box(ink, whole, slice(0, ink.shape[1]))
         assert box is not None  # frame_number found ink
-        return _digit_string([np.zeros(NUM_CLASSES, dtype=np.float32)], [box], threshold)
+        return [np.zeros(NUM_CLASSES, dtype=np.float32)], [box]
     columns = [frame.picture_columns(d.first * STEP_WIDTH, d.stop * STEP_WIDTH) for d in path]
     centres = [(first + last) / 2 for first, last in columns]
     heights = [rows.stop - rows.start for rows, _, _ in pieces]
@@ -271,7 +322,7 @@ def read_ink(
         else:
             product = read * own
             probabilities.append(product / product.sum() if product.sum() > 0 else own)
-    return _digit_string(probabilities, [box for _, box, _ in found], threshold)
+    return probabilities, [box for _, box, _ in found]
 
 
 def _single_digits(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import concurrent.futures
 import multiprocessing
+from collections.abc import Iterator
 from typing import Any
 
 import keras
 import numpy as np
+import tensorflow as tf
 from numpy.typing import NDArray
 
 from digitcnn._training.networks import build_optimizer
@@ -54,7 +56,7 @@ def make_numbers(
     return strips, widths, texts
 
 
-class StripBatches(keras.utils.PyDataset):  # type: ignore[misc]
+class StripBatches:
     """Batches of training numbers of similar width, each as wide as its widest number.
 
     Sorting by width before batching spares the network most of the blank
@@ -71,7 +73,6 @@ class StripBatches(keras.utils.PyDataset):  # type: ignore[misc]
         batch_size: int,
         seed: int,
     ) -> None:
-        super().__init__()
         self.strips, self.widths, self.texts = strips, widths, texts
         self.batch_size = batch_size
         self.rng = np.random.default_rng(seed)
@@ -115,5 +116,27 @@ def train_number_network(
         optimizer=build_optimizer(learning_rate, epochs * len(data)),
         loss=ctc_loss,
     )
-    history = model.fit(data, epochs=epochs, verbose=verbose)
+    history = model.fit(_as_dataset(data), epochs=epochs, shuffle=False, verbose=verbose)
     return model, history.history
+
+
+def _as_dataset(data: StripBatches) -> tf.data.Dataset:
+    """Return ``data`` as a dataset whose batches may have any width.
+
+    Keras infers a ``PyDataset``'s shapes from its first two batches, so two
+    batches of one width would fix the width of every batch; here the width
+    is declared free. The batches are regrouped after each pass.
+    """
+
+    def batches() -> Iterator[tuple[NDArray[np.float32], NDArray[np.int64]]]:
+        for index in range(len(data)):
+            yield data[index]
+        data.on_epoch_end()
+
+    return tf.data.Dataset.from_generator(
+        batches,
+        output_signature=(
+            tf.TensorSpec((None, data.strips.shape[1], None, 1), tf.float32),
+            tf.TensorSpec((None, data.texts.shape[1]), tf.int64),
+        ),
+    ).apply(tf.data.experimental.assert_cardinality(len(data)))
