@@ -145,7 +145,9 @@ def _read_boxes(
     The field is made whole first (:func:`_comb`). Each blob of ink belongs
     to the box that holds most of it, strokes beyond the box's walls
     included; a blob with at least a quarter of its ink in each of two boxes
-    is two digits that touch across a wall, cut at the wall. Blobs that lie
+    is digits that touch across a wall, read together by the number reader
+    (:func:`_read_freely`), or cut at the wall if it reads another count of
+    digits than there are boxes with ink. Blobs that lie
     all along one wall of their box (within a tenth of its width of it) are
     what is left of the wall, and are dropped; boxes with no other ink are
     skipped. If no box holds ink, the ink is read as a number written freely
