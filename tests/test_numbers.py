@@ -259,6 +259,18 @@ def test_two_digits_in_a_box_whose_shared_wall_was_not_drawn_are_read(
     assert found.boxes[1][3] <= 30 + 2 * 90 + 2 <= found.boxes[2][1] + 2
 
 
+def test_boxes_all_holding_two_digits_are_read_as_a_number(
+    classifier: DigitClassifier, test_slice: Split
+) -> None:
+    x, y = test_slice
+    page = _form(list(x[20:24]), range(4))
+    for wall in (1, 3):  # every other wall missing: two boxes found, each holding two digits
+        page[30 : 30 + 90, 30 + wall * 90 : 32 + wall * 90] = 255
+    found = classifier.read_digits(page)
+    assert found.text == texts(y[20:24])
+    assert len(found.boxes) == 4
+
+
 def test_a_digit_written_across_its_box_wall_is_read_whole(
     classifier: DigitClassifier, test_slice: Split
 ) -> None:

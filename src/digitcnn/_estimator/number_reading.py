@@ -150,19 +150,29 @@ def _read_boxes(
     digits than there are boxes with ink. Blobs that lie
     all along one wall of their box (within a tenth of its width of it) are
     what is left of the wall, and are dropped; boxes with no other ink are
-    skipped. If no box holds ink, the ink is read as a number written freely
-    (:func:`read_ink`).
+    skipped. If no box holds ink, or a box holds two digits side by side
+    (:func:`_boxes_missed`: walls of the field were not found, and the
+    boxes found are not its boxes), the ink is read as a number written
+    freely (:func:`read_ink`).
     """
     cells = _comb(boxes, ink.shape[1])
     labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
     blobs = np.arange(1, count + 1)
     shares = np.stack([ndimage.sum(ink[:, lf:r], labels[:, lf:r], blobs) for _, lf, _, r in cells])
     shares /= np.maximum(shares.sum(axis=0), np.finfo(np.float64).tiny)
+    spans = ndimage.find_objects(labels)
+    homes = shares.argmax(axis=0)
+    walls = [
+        shares[home, n] > 0 and _along_a_wall(rows, cols, cells[home])
+        for n, ((rows, cols), home) in enumerate(zip(spans, homes, strict=True))
+    ]
+    if _boxes_missed(predict_proba, ink, labels, spans, homes, walls):
+        return read_ink(predict_proba, step_probabilities, ink, threshold)
     digits = [np.zeros_like(ink) for _ in cells]
     tied = np.zeros(len(cells), dtype=bool)  # a blob runs from this box into the next
-    for n, (rows, cols) in enumerate(ndimage.find_objects(labels)):
-        home = int(shares[:, n].argmax())
-        if shares[home, n] == 0 or _along_a_wall(rows, cols, cells[home]):
+    for n in range(len(spans)):
+        home = int(homes[n])
+        if shares[home, n] == 0 or walls[n]:
             continue
         own = labels == n + 1
         split = np.flatnonzero(shares[:, n] >= _SHARED)
@@ -222,6 +232,46 @@ def _comb(boxes: list[Box], width: int) -> list[Box]:
         left = round(cells[-1][1] + pitch)
         cells.append((top, left, bottom, min(width, left + round(typical))))
     return cells
+
+
+def _boxes_missed(
+    predict_proba: ProbabilityFunction,
+    ink: NDArray[np.float64],
+    labels: NDArray[np.int_],
+    spans: Sequence[tuple[slice, slice]],
+    homes: NDArray[np.int_],
+    walls: Sequence[bool],
+) -> bool:
+    """Return whether a box holds two digits, so that walls of the field were missed.
+
+    People write one digit per box. A box holds two if two of its blobs
+    (not remnants of its walls) are as tall as digits (at least ``_TALL`` of
+    the tallest blob), stand side by side (their columns overlap by less than
+    half the narrower one's width), and the classifier is not sure (below
+    ``_SURE``) that the box's ink is one digit, as it is of a digit written
+    in two strokes.
+    """
+    written = [n for n, wall in enumerate(walls) if not wall]
+    if not written:
+        return False
+    heights = {n: spans[n][0].stop - spans[n][0].start for n in written}
+    tall = [n for n in written if heights[n] >= _TALL * max(heights.values())]
+    doubtful = set()
+    for a, b in itertools.combinations(tall, 2):
+        first, second = spans[a][1], spans[b][1]
+        overlap = min(first.stop, second.stop) - max(first.start, second.start)
+        narrower = min(first.stop - first.start, second.stop - second.start)
+        if homes[a] == homes[b] and overlap < 0.5 * narrower:
+            doubtful.add(int(homes[a]))
+    if not doubtful:
+        return False
+    mine = [np.isin(labels, [n + 1 for n in written if homes[n] == cell]) for cell in doubtful]
+    views = []
+    for own in mine:
+        rows, cols = np.flatnonzero(own.any(axis=1)), np.flatnonzero(own.any(axis=0))
+        box = np.where(own, ink, 0.0)[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        views.append(frame_digit(box))
+    return bool((predict_proba(np.stack(views)).max(axis=1) < _SURE).any())
 
 
 def _along_a_wall(rows: slice, cols: slice, box: Box) -> bool:
