@@ -271,6 +271,18 @@ def test_boxes_all_holding_two_digits_are_read_as_a_number(
     assert len(found.boxes) == 4
 
 
+def test_boxes_apart_whose_bottom_line_the_digits_break_are_found(
+    classifier: DigitClassifier,
+) -> None:
+    # a photographed comb field of boxes standing apart (made by the numbers benchmark from
+    # MNIST test digits); the digits on its pale bottom line break it into two pieces, one
+    # a thin line on paper along only a third of its length, and before this was found its
+    # walls were read as 1s ("197110861")
+    picture = Path(__file__).parent / "data" / "boxes_apart_bottom_line_broken.png"
+    found = classifier.read_digits(picture)
+    assert found.text == "971086"
+
+
 def test_a_digit_written_across_its_box_wall_is_read_whole(
     classifier: DigitClassifier, test_slice: Split
 ) -> None:

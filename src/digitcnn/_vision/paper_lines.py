@@ -457,7 +457,10 @@ def _dashed(runs: _Runs, width: int, taken: list[_Segment]) -> list[_Segment]:
 
     The pieces are straight, thin lines on paper, at the same height as each
     other or as lines already ``taken`` (but not along them), and together
-    span much of the picture.
+    span much of the picture (``_DASHED`` of its width). A piece that is a
+    thin line on paper along only half as much of its length as a line must
+    be (digits written along it) counts if its group spans as much of the
+    picture as a line must (``_ACROSS``): a line broken by the digits on it.
     """
 
     def along(piece: _Segment, line: _Segment) -> bool:
@@ -467,21 +470,20 @@ def _dashed(runs: _Runs, width: int, taken: list[_Segment]) -> list[_Segment]:
     pieces = [
         s
         for s in runs.segments
-        if s.wobble <= _WOBBLE and s.support >= _SUPPORT and not any(along(s, t) for t in taken)
+        if s.wobble <= _WOBBLE and s.support >= _SUPPORT / 2 and not any(along(s, t) for t in taken)
     ]
+
+    def spans(group: list[_Segment]) -> bool:
+        weak = any(p.support < _SUPPORT for p in group)
+        return sum(p.stop - p.start for p in group) >= (_ACROSS if weak else _DASHED) * width
+
     groups: list[list[_Segment]] = []
     for piece in sorted(pieces + taken, key=lambda s: s.intercept):
         if groups and piece.intercept - groups[-1][-1].intercept <= 2.0:
             groups[-1].append(piece)
         else:
             groups.append([piece])
-    return [
-        p
-        for g in groups
-        if len(g) >= 2 and sum(p.stop - p.start for p in g) >= _DASHED * width
-        for p in g
-        if any(p is q for q in pieces)
-    ]
+    return [p for g in groups if len(g) >= 2 and spans(g) for p in g if any(p is q for q in pieces)]
 
 
 def _framed(runs: _Runs, taken: list[_Segment]) -> list[_Segment]:
