@@ -283,6 +283,15 @@ def test_boxes_apart_whose_bottom_line_the_digits_break_are_found(
     assert found.text == "971086"
 
 
+def test_boxes_apart_with_pale_thin_walls_are_found(classifier: DigitClassifier) -> None:
+    # a photographed comb field of boxes standing apart (made by the numbers benchmark from
+    # MNIST test digits) whose walls are so pale and thin that the blur leaves its top and
+    # bottom lines dark enough along only a fifth and a third of their length; before these
+    # were found, the walls were read as 1s ("711810131")
+    found = classifier.read_digits(Path(__file__).parent / "data" / "boxes_apart_pale_walls.png")
+    assert found.text == "7803"
+
+
 def test_a_digit_written_across_its_box_wall_is_read_whole(
     classifier: DigitClassifier, test_slice: Split
 ) -> None:

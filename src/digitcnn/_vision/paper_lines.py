@@ -492,11 +492,16 @@ def _framed(runs: _Runs, taken: list[_Segment]) -> list[_Segment]:
     The two start and stop together, some way apart, both thin for how far
     apart they are (unlike the tops and bottoms of a row of touching digits);
     one at least is straight and a thin line on paper along most of its
-    length (digits may cross the other for much of its).
+    length (digits may cross the other for much of its), or both are
+    straighter still (half the wobble a line may have: pale thin lines,
+    which a blur leaves dark enough along only part of their length).
     """
 
     def strong(run: _Segment) -> bool:
         return run.wobble <= _WOBBLE and run.support >= 1.5 * _SUPPORT
+
+    def straight(run: _Segment) -> bool:
+        return run.wobble <= _WOBBLE / 2
 
     free = [s for s in runs.segments if all(s is not t for t in taken)]
     framed = []
@@ -510,7 +515,7 @@ def _framed(runs: _Runs, taken: list[_Segment]) -> list[_Segment]:
             if (
                 t is not s
                 and t.support >= _SUPPORT / 4
-                and (strong(s) or strong(t))
+                and (strong(s) or strong(t) or (straight(s) and straight(t)))
                 and abs(t.start - s.start) <= near
                 and abs(t.stop - s.stop) <= near
                 and apart >= max(10.0, 0.1 * length)
