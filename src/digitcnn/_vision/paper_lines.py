@@ -460,7 +460,9 @@ def _dashed(runs: _Runs, width: int, taken: list[_Segment]) -> list[_Segment]:
     span much of the picture (``_DASHED`` of its width). A piece that is a
     thin line on paper along only half as much of its length as a line must
     be (digits written along it) counts if its group spans as much of the
-    picture as a line must (``_ACROSS``): a line broken by the digits on it.
+    picture as a line must (``_ACROSS``) and its pieces are alike, none more
+    than twice as dark as another: a line broken by the digits on it, not a
+    pale ruling beside the pen strokes that lie along it.
     """
 
     def along(piece: _Segment, line: _Segment) -> bool:
@@ -474,8 +476,11 @@ def _dashed(runs: _Runs, width: int, taken: list[_Segment]) -> list[_Segment]:
     ]
 
     def spans(group: list[_Segment]) -> bool:
-        weak = any(p.support < _SUPPORT for p in group)
-        return sum(p.stop - p.start for p in group) >= (_ACROSS if weak else _DASHED) * width
+        length = sum(p.stop - p.start for p in group)
+        if all(p.support >= _SUPPORT for p in group):
+            return length >= _DASHED * width
+        darkness = [p.darkness for p in group]  # not a pale ruling and the pen strokes along it
+        return length >= _ACROSS * width and max(darkness) <= 2 * min(darkness)
 
     groups: list[list[_Segment]] = []
     for piece in sorted(pieces + taken, key=lambda s: s.intercept):
