@@ -265,12 +265,13 @@ def _boxes_missed(
             doubtful.add(int(homes[a]))
     if not doubtful:
         return False
-    mine = [np.isin(labels, [n + 1 for n in written if homes[n] == cell]) for cell in doubtful]
     views = []
-    for own in mine:
-        rows, cols = np.flatnonzero(own.any(axis=1)), np.flatnonzero(own.any(axis=0))
-        box = np.where(own, ink, 0.0)[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-        views.append(frame_digit(box))
+    for cell in doubtful:
+        own = np.where(np.isin(labels, [n + 1 for n in written if homes[n] == cell]), ink, 0.0)
+        box = _ink_box(own, slice(None), slice(None))
+        assert box is not None  # the cell's blobs are ink
+        top, left, bottom, right = box
+        views.append(frame_digit(own[top:bottom, left:right]))
     return bool((predict_proba(np.stack(views)).max(axis=1) < _SURE).any())
 
 
