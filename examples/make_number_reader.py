@@ -1,12 +1,12 @@
 """Train the number reader that ships in the package, and record how it was made.
 
-Composes 60,000 numbers of 1-10 digits from the 60,000 MNIST training
+Composes 120,000 numbers of 1-10 digits from the 60,000 MNIST training
 images of ``data/mnist`` (checked against the official checksums), trains
 :class:`digitcnn.NumberReader` with seed 0, measures it on 1,000 numbers
 composed from the test images, and writes
 ``src/digitcnn/pretrained/numbers.keras`` with ``numbers.json`` beside it
 (command, seed, parameters, data checksums, accuracy, versions, time).
-About 20 minutes on 2 CPU cores::
+About 17 minutes on 2 CPU cores::
 
     python examples/make_number_reader.py
 """

@@ -40,9 +40,9 @@ class NumberReader(ParamsMixin):
 
     Parameters
     ----------
-    numbers : int, default 60_000
+    numbers : int, default 120_000
         How many numbers to compose for training.
-    epochs : int, default 5
+    epochs : int, default 3
         Passes over them.
     batch_size : int, default 64
         Numbers per optimisation step.
@@ -66,8 +66,8 @@ class NumberReader(ParamsMixin):
     def __init__(
         self,
         *,
-        numbers: int = 60_000,
-        epochs: int = 5,
+        numbers: int = 120_000,
+        epochs: int = 3,
         batch_size: int = 64,
         learning_rate: float = 0.003,
         seed: int = 0,

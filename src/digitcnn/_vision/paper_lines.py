@@ -58,6 +58,7 @@ _LOCAL = 41  # pixels along a line over which its darkness is taken
 _CORE = 0.2  # a line's pixels are those at least this fraction of its peak darkness
 _SUPPORT = 0.4  # a line is a thin dark line on paper along this much of its length at least
 _THIN = 5  # with no horizontal lines to compare with, a vertical line is this thin (pixels)
+_BOX_TALL = 0.5  # a box standing apart is at least this many times as tall as it is wide
 _WOBBLE = 0.6  # a drawn line's centre strays less than this from straight (pixels); strokes more
 
 
@@ -491,15 +492,20 @@ def _dashed(runs: _Runs, width: int, taken: list[_Segment]) -> list[_Segment]:
     return [p for g in groups if len(g) >= 2 and spans(g) for p in g if any(p is q for q in pieces)]
 
 
-def _framed(runs: _Runs, taken: list[_Segment]) -> list[_Segment]:
-    """Return pairs of horizontal runs that frame a row of boxes: its top and bottom lines.
+def _framed(
+    runs: _Runs, taken: list[_Segment], partners: list[_Segment], tall: float
+) -> list[_Segment]:
+    """Return the horizontal runs, not ``taken``, framing a row of boxes with one of ``partners``.
 
-    The two start and stop together, some way apart, both thin for how far
-    apart they are (unlike the tops and bottoms of a row of touching digits);
-    one at least is straight and a thin line on paper along most of its
-    length (digits may cross the other for much of its), or both are
+    A row of boxes is framed by its top and bottom lines (the top and bottom
+    of one box, for boxes apart). The two start and stop together, at least
+    ``tall`` times their length apart (and 10 pixels), both thin for how far
+    apart they are (unlike the tops and bottoms of a row of touching
+    digits); one at least is straight and a thin line on paper along most
+    of its length (digits may cross the other for much of its), or both are
     straighter still (half the wobble a line may have: pale thin lines,
-    which a blur leaves dark enough along only part of their length).
+    which a blur leaves dark enough along only part of their length), or the
+    partner is a line already ``taken`` and the run is straight.
     """
 
     def strong(run: _Segment) -> bool:
@@ -515,15 +521,20 @@ def _framed(runs: _Runs, taken: list[_Segment]) -> list[_Segment]:
             continue
         length = s.stop - s.start
         near = max(6.0, 0.05 * length)
-        for t in free:
+        for t in partners:
             apart = abs(t.intercept - s.intercept)
             if (
                 t is not s
                 and t.support >= _SUPPORT / 4
-                and (strong(s) or strong(t) or (straight(s) and straight(t)))
+                and (
+                    strong(s)
+                    or strong(t)
+                    or (straight(s) and straight(t))
+                    or (s.wobble <= _WOBBLE and any(t is u for u in taken))
+                )
                 and abs(t.start - s.start) <= near
                 and abs(t.stop - s.stop) <= near
-                and apart >= max(10.0, 0.1 * length)
+                and apart >= max(10.0, tall * length)
                 and max(t.thickness, s.thickness) <= 0.08 * apart + 2
                 and abs(t.thickness - s.thickness) <= 2
             ):
@@ -606,10 +617,11 @@ def _analyse(pixels: Float) -> _Lines:
         and s.wobble <= 2.5 * _WOBBLE  # digits cross it, but it is straight
         and (s.stop - s.start >= _ACROSS * width or runs.edge_to_edge(s))
     ]
-    long += _framed(runs, long)
+    long += _framed(runs, long, runs.segments, 0.1)
     across, value = runs.bend(long)
     short = _runs(ridges, max(9, int(_SEGMENT * width)), dark, 3 * noise)
     dashed = _dashed(short, width, long)
+    dashed += _framed(short, long + dashed, dashed, _BOX_TALL)  # a top or bottom not found
     pieces, value_pieces = short.bend(dashed)
     across, value = across | pieces, np.maximum(value, value_pieces)
     lines = long + dashed
@@ -672,7 +684,7 @@ def _boxes(lines: _Lines) -> list[Box]:
     widths = np.diff(centres)
     if widths.size == 0:
         return []
-    typical = float(np.median(widths[widths >= 0.5 * widths.max()]))  # boxes, not the gaps between
+    typical = float(np.median(widths[widths >= 0.5 * np.median(widths)]))  # boxes, not the gaps
     half = lines.thickness / 2 + 1
     return [
         (int(top), int(np.ceil(left + half)), int(np.ceil(bottom)), int(np.floor(right - half)) + 1)

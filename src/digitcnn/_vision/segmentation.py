@@ -19,7 +19,9 @@ def split_digits(ink: NDArray[np.float64]) -> list[DigitPiece]:
     """Split ``ink`` into digits: connected blobs, merged where their columns overlap.
 
     Blobs that share their columns are one digit (a broken stroke, the bar of
-    a 5); pieces much shorter than the tallest are specks and are dropped.
+    a 5). A piece much shorter than the tallest belongs to the digit it
+    shares most columns with, over or under it (a bar that sticks out to
+    the right); if there is none it is a speck and is dropped.
     Digits that touch each other come out as one piece.
 
     Parameters
@@ -49,12 +51,45 @@ def split_digits(ink: NDArray[np.float64]) -> list[DigitPiece]:
         else:
             groups.append([number])
             spans.append([cols.start, cols.stop])
+    rows_of = [_span(boxes, group, 0) for group in groups]
+    tallest = max((stop - start for start, stop in rows_of), default=0)
+    kept: list[int] = []
+    for k, (start, stop) in enumerate(rows_of):
+        if stop - start >= _MIN_HEIGHT * tallest:
+            kept.append(k)
+        elif (owner := _owner(k, spans, rows_of, _MIN_HEIGHT * tallest)) is not None:
+            groups[owner] += groups[k]  # over or under a digit: its bar, a broken stroke
     found = []
-    for group in groups:
-        mask = np.isin(labels, group)
+    for k in kept:
+        mask = np.isin(labels, groups[k])
         rows = np.flatnonzero(mask.any(axis=1))
         cols = np.flatnonzero(mask.any(axis=0))
         box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
         found.append((box[0], box[1], mask[box]))
-    tallest = max((rows.stop - rows.start for rows, _, _ in found), default=0)
-    return [g for g in found if g[0].stop - g[0].start >= _MIN_HEIGHT * tallest]
+    return found
+
+
+def _span(boxes: list[tuple[slice, ...]], group: list[int], axis: int) -> tuple[int, int]:
+    """Return the ``[start, stop)`` that the blobs of ``group`` cover along ``axis``."""
+    return (
+        min(int(boxes[n - 1][axis].start) for n in group),
+        max(int(boxes[n - 1][axis].stop) for n in group),
+    )
+
+
+def _owner(
+    short: int, spans: list[list[int]], rows_of: list[tuple[int, int]], least: float
+) -> int | None:
+    """Return the digit that the short group ``short`` belongs to, or None if it is a speck.
+
+    That is the group at least ``least`` rows tall that shares the most
+    columns with it, if it shares any and is no more than ``least`` rows
+    above or below it.
+    """
+    best, owner = 0, None
+    for k, (span, (start, stop)) in enumerate(zip(spans, rows_of, strict=True)):
+        shared = min(span[1], spans[short][1]) - max(span[0], spans[short][0])
+        gap = max(start - rows_of[short][1], rows_of[short][0] - stop)
+        if stop - start >= least and gap <= least and shared > best:
+            best, owner = shared, k
+    return owner
