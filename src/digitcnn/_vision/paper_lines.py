@@ -501,11 +501,12 @@ def _framed(
     of one box, for boxes apart). The two start and stop together, at least
     ``tall`` times their length apart (and 10 pixels), both thin for how far
     apart they are (unlike the tops and bottoms of a row of touching
-    digits); one at least is straight and a thin line on paper along most
-    of its length (digits may cross the other for much of its), or both are
-    straighter still (half the wobble a line may have: pale thin lines,
-    which a blur leaves dark enough along only part of their length), or the
-    partner is a line already ``taken`` and the run is straight.
+    digits) and drawn alike (neither twice as dark); one at least is
+    straight and a thin line on paper along most of its length (digits may
+    cross the other for much of its), or both are straighter still (half
+    the wobble a line may have: pale thin lines, which a blur leaves dark
+    enough along only part of their length), or the partner is a line
+    already ``taken`` and the run is straight.
     """
 
     def strong(run: _Segment) -> bool:
@@ -537,6 +538,7 @@ def _framed(
                 and apart >= max(10.0, tall * length)
                 and max(t.thickness, s.thickness) <= 0.08 * apart + 2
                 and abs(t.thickness - s.thickness) <= 2
+                and max(t.darkness, s.darkness) <= 2 * min(t.darkness, s.darkness)
             ):
                 framed.append(s)
                 break
