@@ -25,7 +25,8 @@ from digitcnn._vision.segmentation import DigitPiece, split_digits
 __all__ = ["StepFunction", "read_ink", "read_number"]
 
 _WORKING_SIDE = 160  # larger pictures are read with their shorter side shrunk to this
-_WALL_BAND = 0.1  # ink all within this fraction of a box's width from one wall is the wall's
+_WALL_BAND = 0.1  # ink within this fraction of a box's width from its walls is near them
+_REMNANT = 0.2  # a blob with less than this share of its ink away from its box's walls is theirs
 _SHARED = 0.25  # a blob with this share of its ink in each of two boxes is a digit in each
 _DOUBLE = 1.6  # a box this many times the median box's width is boxes whose walls were not found
 _LONE_PITCH = 1.1  # with one box found, its neighbours are this many of its widths away
@@ -147,13 +148,14 @@ def _read_boxes(
     included; a blob with at least a quarter of its ink in each of two boxes
     is digits that touch across a wall, read together by the number reader
     (:func:`_read_freely`), or cut at the wall if it reads another count of
-    digits than there are boxes with ink. Blobs that lie
-    all along one wall of their box (within a tenth of its width of it) are
-    what is left of the wall, and are dropped; boxes with no other ink are
-    skipped. If no box holds ink, or a box holds two digits side by side
-    (:func:`_boxes_missed`: walls of the field were not found, and the
-    boxes found are not its boxes), the ink is read as a number written
-    freely (:func:`read_ink`).
+    digits than there are boxes with ink. Blobs with less than a fifth of
+    their ink away from their box's walls (beyond a tenth of its width from
+    them: :func:`_inside`) are what is left of the walls, or lie outside
+    every box, and are dropped; boxes with no other ink are skipped. If no
+    box holds ink, or a box holds two digits side by side
+    (:func:`_boxes_missed`: walls of the field were not found, and the boxes
+    found are not its boxes), the ink is read as a number written freely
+    (:func:`read_ink`).
     """
     cells = _comb(boxes, ink.shape[1])
     labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
@@ -162,17 +164,17 @@ def _read_boxes(
     shares /= np.maximum(shares.sum(axis=0), np.finfo(np.float64).tiny)
     spans = ndimage.find_objects(labels)
     homes = shares.argmax(axis=0)
-    walls = [
-        shares[home, n] > 0 and _along_a_wall(rows, cols, cells[home])
-        for n, ((rows, cols), home) in enumerate(zip(spans, homes, strict=True))
-    ]
-    if _boxes_missed(predict_proba, ink, labels, spans, homes, walls):
+    inner = np.stack(
+        [ndimage.sum(ink[_inside(cell)], labels[_inside(cell)], blobs) for cell in cells]
+    )
+    remnants = inner[homes, blobs - 1] < _REMNANT * ndimage.sum(ink, labels, blobs)
+    if _boxes_missed(predict_proba, ink, labels, spans, homes, remnants):
         return read_ink(predict_proba, step_probabilities, ink, threshold)
     digits = [np.zeros_like(ink) for _ in cells]
     tied = np.zeros(len(cells), dtype=bool)  # a blob runs from this box into the next
     for n in range(len(spans)):
         home = int(homes[n])
-        if shares[home, n] == 0 or walls[n]:
+        if remnants[n]:
             continue
         own = labels == n + 1
         split = np.flatnonzero(shares[:, n] >= _SHARED)
@@ -240,7 +242,7 @@ def _boxes_missed(
     labels: NDArray[np.int_],
     spans: Sequence[tuple[slice, slice]],
     homes: NDArray[np.int_],
-    walls: Sequence[bool],
+    remnants: NDArray[np.bool_],
 ) -> bool:
     """Return whether a box holds two digits, so that walls of the field were missed.
 
@@ -251,7 +253,7 @@ def _boxes_missed(
     ``_SURE``) that the box's ink is one digit, as it is of a digit written
     in two strokes.
     """
-    written = [n for n, wall in enumerate(walls) if not wall]
+    written = [n for n, remnant in enumerate(remnants) if not remnant]
     if not written:
         return False
     heights = {n: spans[n][0].stop - spans[n][0].start for n in written}
@@ -275,16 +277,11 @@ def _boxes_missed(
     return bool((predict_proba(np.stack(views)).max(axis=1) < _SURE).any())
 
 
-def _along_a_wall(rows: slice, cols: slice, box: Box) -> bool:
-    """Return whether a blob spanning ``rows`` and ``cols`` lies all along one wall of ``box``."""
+def _inside(box: Box) -> tuple[slice, slice]:
+    """Return the rows and columns of ``box`` away from its walls (``_WALL_BAND`` of its width)."""
     top, left, bottom, right = box
     band = max(2, round(_WALL_BAND * (right - left)))
-    return bool(
-        cols.stop <= left + band
-        or cols.start >= right - band
-        or rows.stop <= top + band
-        or rows.start >= bottom - band
-    )
+    return slice(top + band, bottom - band), slice(left + band, right - band)
 
 
 def read_ink(
