@@ -164,9 +164,7 @@ def _read_boxes(
     shares /= np.maximum(shares.sum(axis=0), np.finfo(np.float64).tiny)
     spans = ndimage.find_objects(labels)
     homes = shares.argmax(axis=0)
-    inner = np.stack(
-        [ndimage.sum(ink[_inside(cell)], labels[_inside(cell)], blobs) for cell in cells]
-    )
+    inner = np.stack([ndimage.sum(ink[at], labels[at], blobs) for at in map(_inside, cells)])
     remnants = inner[homes, blobs - 1] < _REMNANT * ndimage.sum(ink, labels, blobs)
     if _boxes_missed(predict_proba, ink, labels, spans, homes, remnants):
         return read_ink(predict_proba, step_probabilities, ink, threshold)

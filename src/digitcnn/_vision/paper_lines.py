@@ -28,6 +28,7 @@ are, pens are not, and such tinted pixels are weighted down.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -453,6 +454,12 @@ def _wobble(piece: NDArray[np.bool_], darkness: Float) -> float:
     return float(np.median(np.abs(centres - np.median(centres))))
 
 
+def _alike(runs: Iterable[_Segment]) -> bool:
+    """Return whether ``runs`` are drawn alike: none more than twice as dark as another."""
+    darkness = [run.darkness for run in runs]
+    return max(darkness) <= 2 * min(darkness)
+
+
 def _dashed(runs: _Runs, width: int, taken: list[_Segment]) -> list[_Segment]:
     """Return the pieces of dashed horizontal lines: the tops and bottoms of boxes apart.
 
@@ -480,8 +487,8 @@ def _dashed(runs: _Runs, width: int, taken: list[_Segment]) -> list[_Segment]:
         length = sum(p.stop - p.start for p in group)
         if all(p.support >= _SUPPORT for p in group):
             return length >= _DASHED * width
-        darkness = [p.darkness for p in group]  # not a pale ruling and the pen strokes along it
-        return length >= _ACROSS * width and max(darkness) <= 2 * min(darkness)
+        # not a pale ruling and the pen strokes along it
+        return length >= _ACROSS * width and _alike(group)
 
     groups: list[list[_Segment]] = []
     for piece in sorted(pieces + taken, key=lambda s: s.intercept):
@@ -538,7 +545,7 @@ def _framed(
                 and apart >= max(10.0, tall * length)
                 and max(t.thickness, s.thickness) <= 0.08 * apart + 2
                 and abs(t.thickness - s.thickness) <= 2
-                and max(t.darkness, s.darkness) <= 2 * min(t.darkness, s.darkness)
+                and _alike((t, s))
             ):
                 framed.append(s)
                 break
