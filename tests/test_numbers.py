@@ -302,6 +302,18 @@ def test_the_broken_frame_left_of_a_box_is_not_read(classifier: DigitClassifier)
     assert found.text == "96944"
 
 
+def test_a_shadow_across_the_photo_is_not_a_line_of_the_paper(
+    classifier: DigitClassifier,
+) -> None:
+    # a photographed, tilted comb field of boxes standing apart (made by the numbers
+    # benchmark from MNIST test digits) with the lighting's dark bands along its top and
+    # bottom edges; before broad runs leaving by the picture's edge were known as shadows,
+    # they were taken for the paper's lines, the walls were missed and the ink read freely
+    # ("2137121")
+    found = classifier.read_digits(Path(__file__).parent / "data" / "boxes_shadow_across.png")
+    assert found.text == "252"
+
+
 def test_a_digit_written_across_its_box_wall_is_read_whole(
     classifier: DigitClassifier, test_slice: Split
 ) -> None:

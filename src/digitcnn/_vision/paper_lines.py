@@ -61,6 +61,7 @@ _SUPPORT = 0.4  # a line is a thin dark line on paper along this much of its len
 _THIN = 5  # with no horizontal lines to compare with, a vertical line is this thin (pixels)
 _BOX_TALL = 0.5  # a box standing apart is at least this many times as tall as it is wide
 _WOBBLE = 0.6  # a drawn line's centre strays less than this from straight (pixels); strokes more
+_BAND = 5  # a run this thick (pixels) that leaves by the picture's top or bottom is a shadow's edge
 
 
 class _Lines(NamedTuple):
@@ -291,6 +292,7 @@ def _runs(ridges: _Ridges, length: int, dark: float, floor: float) -> _Runs:
     # widening added (half of a 2-pixel line's widened run)
     values = _medians(ridge, np.where(core, labels, 0), count)
     labels = np.where(found & (ridge > 0.35 * values[labels]) & (values[labels] > 0), labels, 0)
+    height = straight.shape[0] - 2 * pad
     segments: list[_Segment] = []
     clear: list[tuple[float, float, float]] = []  # each line's support, both sides and each
     for number, span in enumerate(ndimage.find_objects(labels), start=1):
@@ -311,6 +313,9 @@ def _runs(ridges: _Ridges, length: int, dark: float, floor: float) -> _Runs:
                 continue  # the paper's grain, or its edge
             typical = layer * max(1.0, peak / layer.max())
             width = float(np.count_nonzero(layer > layer.max() / 2))
+            ends = (intercept + slope * start, intercept + slope * stop)
+            if width >= _BAND and not width / 2 < min(ends) <= max(ends) < height - 1 - width / 2:
+                continue  # the edge of a shadow across the picture, not a line of the paper
             clear.append(_support(straight[:, start:stop], rows, paper + layer.max() / 2))
             segments.append(
                 _Segment(
