@@ -314,6 +314,16 @@ def test_a_shadow_across_the_photo_is_not_a_line_of_the_paper(
     assert found.text == "252"
 
 
+def test_digits_in_form_boxes_are_read_alone_and_together(classifier: DigitClassifier) -> None:
+    # a photographed comb field (made by the numbers benchmark from MNIST test digits)
+    # whose 9 the classifier alone reads as a 7; the number reader, reading the boxes'
+    # digits together, reads it as a 9, and the two readings combined are right
+    path = Path(__file__).parent / "data" / "boxes_digits_read_together.png"
+    found = classifier.read_digits(path)
+    assert found.text == "493602"
+    assert len(found.boxes) == 6
+
+
 def test_a_digit_written_across_its_box_wall_is_read_whole(
     classifier: DigitClassifier, test_slice: Split
 ) -> None:

@@ -151,8 +151,9 @@ def _read_boxes(
     digits than there are boxes with ink. Blobs with less than a fifth of
     their ink away from their box's walls (beyond a tenth of its width from
     them: :func:`_inside`) are what is left of the walls, or lie outside
-    every box, and are dropped; boxes with no other ink are skipped. If no
-    box holds ink, or a box holds two digits side by side
+    every box, and are dropped; boxes with no other ink are skipped. The
+    other digits are read by the classifier and the number reader together
+    (:func:`_read_alone`). If no box holds ink, or a box holds two digits side by side
     (:func:`_boxes_missed`: walls of the field were not found, and the boxes
     found are not its boxes), the ink is read as a number written freely
     (:func:`read_ink`).
@@ -201,10 +202,36 @@ def _read_boxes(
         found += [(box, None, digits[c]) for c, box in inked]
     if not found:
         return read_ink(predict_proba, step_probabilities, ink, threshold)
-    alone = [frame_digit(d[t:b, lf:r]) for (t, lf, b, r), _, d in found if d is not None]
-    checked = iter(predict_proba(np.stack(alone)) if alone else ())
+    alone = [(box, digit) for box, _, digit in found if digit is not None]
+    checked = iter(_read_alone(predict_proba, step_probabilities, alone) if alone else ())
     probabilities = [next(checked) if p is None else p for _, p, _ in found]
     return _digit_string(probabilities, [box for box, _, _ in found], threshold)
+
+
+def _read_alone(
+    predict_proba: ProbabilityFunction,
+    step_probabilities: StepFunction,
+    digits: list[tuple[Box, NDArray[np.float64]]],
+) -> list[NDArray[np.float32]]:
+    """Return the probabilities of digits written one per box: each digit's box and ink.
+
+    The classifier reads each digit alone, and the number reader reads them
+    all together; if it reads as many digits as there are, each digit's
+    probabilities are the normalised product of the two readings, as for a
+    number written apart (:func:`_read_freely`), else the classifier's.
+    """
+    own = predict_proba(np.stack([frame_digit(ink[t:b, lf:r]) for (t, lf, b, r), ink in digits]))
+    together = np.maximum.reduce([ink for _, ink in digits])
+    path = best_path(step_probabilities(frame_number(_levelled(together, split_digits(together)))))
+    if len(path) != len(digits):
+        return list(own)
+    return [_combined(read.probabilities, p) for read, p in zip(path, own, strict=True)]
+
+
+def _combined(read: NDArray[np.float32], own: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Return the normalised product of two readings of a digit, or ``own`` if it is 0."""
+    product = read * own
+    return product / product.sum() if product.sum() > 0 else own
 
 
 def _comb(boxes: list[Box], width: int) -> list[Box]:
@@ -368,8 +395,7 @@ def _read_freely(
         elif read is None:
             probabilities.append(own)
         else:
-            product = read * own
-            probabilities.append(product / product.sum() if product.sum() > 0 else own)
+            probabilities.append(_combined(read, own))
     return probabilities, [box for _, box, _ in found]
 
 
