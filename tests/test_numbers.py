@@ -324,6 +324,25 @@ def test_digits_in_form_boxes_are_read_alone_and_together(classifier: DigitClass
     assert len(found.boxes) == 6
 
 
+@pytest.mark.parametrize(
+    ("picture", "number"),
+    [
+        # two 7s touching in one blob that the classifier reads, at 0.99, as one 7 (it was
+        # taken as one digit, "87082")
+        ("touching_two_digits_one_blob.png", "877082"),
+        # a 6 whose blob's columns overlap its neighbours' (it was read in both, "3042664")
+        ("touching_blobs_overlapping.png", "304264"),
+    ],
+)
+def test_touching_digits_are_each_read_once(
+    classifier: DigitClassifier, picture: str, number: str
+) -> None:
+    # photographed numbers made by the numbers benchmark from MNIST test digits
+    found = classifier.read_digits(Path(__file__).parent / "data" / picture)
+    assert found.text == number
+    assert len(found.boxes) == len(number)
+
+
 def test_a_digit_written_across_its_box_wall_is_read_whole(
     classifier: DigitClassifier, test_slice: Split
 ) -> None:

@@ -31,7 +31,8 @@ _SHARED = 0.25  # a blob with this share of its ink in each of two boxes is a di
 _DOUBLE = 1.6  # a box this many times the median box's width is boxes whose walls were not found
 _LONE_PITCH = 1.1  # with one box found, its neighbours are this many of its widths away
 _APART = 0.75  # a number is written apart if the reader read one digit in this share of its blobs
-_SURE = 0.95  # a blob shaped like one digit is one if the classifier is this sure of it
+_SURE = 0.95  # a box's blobs are one digit in strokes if the classifier is this sure of it
+_WHOLE = 0.9999  # a blob read as digits is one digit of its shape if the classifier is this sure
 _WIDE = 1.5  # in a number written apart, a digit is up to this many times the median's width
 _TALL = 0.6  # blobs at least this fraction of the number's tallest can be digits of their own
 
@@ -356,9 +357,7 @@ def _read_freely(
     tallest = max(heights)
     found: list[tuple[NDArray[np.float32] | None, Box, list[DigitPiece]]] = []
     strays: list[DigitPiece] = []  # short blobs with nothing read in them
-    inside = [
-        [i for i, c in enumerate(centres) if cols.start <= c < cols.stop] for _, cols, _ in pieces
-    ]
+    inside = _digits_in(ink, pieces, columns, centres)
     single = _single_digits(predict_proba, ink, pieces, inside)
     for k, piece in enumerate(pieces):
         cols = piece[1]
@@ -399,6 +398,33 @@ def _read_freely(
     return probabilities, [box for _, box, _ in found]
 
 
+def _digits_in(
+    ink: NDArray[np.float64],
+    pieces: list[DigitPiece],
+    columns: list[tuple[int, int]],
+    centres: list[float],
+) -> list[list[int]]:
+    """Return, for each blob of ``pieces``, the reader's digits that lie in it.
+
+    A digit lies in the blob whose columns hold its centre; where the columns
+    of two blobs overlap, in the one with more ink in the digit's
+    ``columns``, so that no digit is read twice.
+    """
+    inside: list[list[int]] = [[] for _ in pieces]
+    for i, centre in enumerate(centres):
+        holding = [k for k, (_, cols, _) in enumerate(pieces) if cols.start <= centre < cols.stop]
+        if holding:
+            first, last = columns[i]
+            there = [
+                np.where(mask, ink[rows, cols], 0.0)[
+                    :, max(0, first - cols.start) : max(0, last - cols.start)
+                ].sum()
+                for rows, cols, mask in (pieces[k] for k in holding)
+            ]
+            inside[holding[int(np.argmax(there))]].append(i)
+    return inside
+
+
 def _single_digits(
     predict_proba: ProbabilityFunction,
     ink: NDArray[np.float64],
@@ -410,7 +436,7 @@ def _single_digits(
     In a number written apart (the reader read one digit in 75% of its blobs
     or more), such a blob is nearly as tall as the tallest, not wider than
     tall or than 1.5 times the median digit, and the classifier reads it
-    whole as one digit with a probability of 0.95 or more: a wide 0 or an
+    whole as one digit with a probability of 0.9999 or more: a wide 0 or an
     open 4 that the reader took for two digits.
 
     Parameters
@@ -434,7 +460,7 @@ def _single_digits(
     if not doubtful:
         return set()
     sure = predict_proba(np.stack([frame_digit(_ink_of(ink, [pieces[k]])) for k in doubtful]))
-    return {k for k, p in zip(doubtful, sure.max(axis=1), strict=True) if p >= _SURE}
+    return {k for k, p in zip(doubtful, sure.max(axis=1), strict=True) if p >= _WHOLE}
 
 
 def _levelled(ink: NDArray[np.float64], pieces: list[DigitPiece]) -> NDArray[np.float64]:
