@@ -332,6 +332,9 @@ def test_digits_in_form_boxes_are_read_alone_and_together(classifier: DigitClass
         ("touching_two_digits_one_blob.png", "877082"),
         # a 6 whose blob's columns overlap its neighbours' (it was read in both, "3042664")
         ("touching_blobs_overlapping.png", "304264"),
+        # a 1 touching a 3 that the number reader read just beyond their blob (it was
+        # dropped, "63277")
+        ("touching_read_past_its_blob.png", "631277"),
     ],
 )
 def test_touching_digits_are_each_read_once(

@@ -406,15 +406,18 @@ def _digits_in(
 ) -> list[list[int]]:
     """Return, for each blob of ``pieces``, the reader's digits that lie in it.
 
-    A digit lies in the blob whose columns hold its centre; where the columns
-    of two blobs overlap, in the one with more ink in the digit's
-    ``columns``, so that no digit is read twice.
+    A digit lies in the blob whose columns hold its centre, or if none does
+    (a blob's last strokes, read a little beyond them), in a blob its
+    ``columns`` reach into; where there are two, in the one with more ink
+    in the digit's columns, so that no digit is read twice.
     """
     inside: list[list[int]] = [[] for _ in pieces]
     for i, centre in enumerate(centres):
+        first, last = columns[i]
         holding = [k for k, (_, cols, _) in enumerate(pieces) if cols.start <= centre < cols.stop]
+        if not holding:
+            holding = [k for k, (_, c, _) in enumerate(pieces) if c.start < last and first < c.stop]
         if holding:
-            first, last = columns[i]
             there = [
                 np.where(mask, ink[rows, cols], 0.0)[
                     :, max(0, first - cols.start) : max(0, last - cols.start)
