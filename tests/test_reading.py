@@ -131,8 +131,11 @@ def test_reading_ink_without_any_gives_an_empty_number(fitted: DigitClassifier) 
     assert (result.text, result.digits, result.boxes) == ("", (), ())
 
 
-def _reads_two_digits(frame: NumberFrame, doubled: int = 0) -> np.ndarray:
-    """A stand-in for a number reader: a 9 in each blob of ink, but "41" in blob ``doubled``."""
+def _reads_two_digits(frame: NumberFrame, doubled: int = 0, sure: float = 1.0) -> np.ndarray:
+    """A stand-in for a number reader: a 9 in each blob of ink, but "41" in blob ``doubled``.
+
+    It reads each digit with probability ``sure`` (the rest on a 0).
+    """
     steps = frame.pixels.shape[1] // STEP_WIDTH
     probabilities = np.zeros((steps, CTC_BLANK + 1), dtype=np.float32)
     probabilities[:, CTC_BLANK] = 1.0
@@ -142,7 +145,8 @@ def _reads_two_digits(frame: NumberFrame, doubled: int = 0) -> np.ndarray:
         thirds = (run[0] + (run[-1] - run[0]) * np.array([1, 2]) / 3).astype(int)
         read = zip(thirds, (4, 1), strict=True) if index == doubled else [(int(run.mean()), 9)]
         for column, digit in read:
-            probabilities[column // STEP_WIDTH] = np.eye(CTC_BLANK + 1)[digit]
+            one_hot = np.eye(CTC_BLANK + 1)
+            probabilities[column // STEP_WIDTH] = sure * one_hot[digit] + (1 - sure) * one_hot[0]
     return probabilities
 
 
@@ -154,9 +158,13 @@ def test_one_digit_the_reader_reads_as_two_is_one_digit_in_a_number_written_apar
     zero = next(i for i in range(len(y)) if y[i] == 0)  # a round digit, as wide as tall
     digits = [x[i] for i in (1, 2, zero, 4, 5)]
     ink = np.concatenate([np.pad(d, ((10, 10), (6, 6))) for d in digits], axis=1) / 255
-    result = read_ink(clf.predict_proba, lambda f: _reads_two_digits(f, 2), ink, 0.0)
+    # a reader unsure of the two digits it read (0.9 each) where the classifier is sure of one
+    result = read_ink(clf.predict_proba, lambda f: _reads_two_digits(f, 2, 0.9), ink, 0.0)
     assert len(result.text) == 5
     assert result.text[2] == "0"
+    # a reader sure of them: two digits that touch, whatever the classifier makes of them
+    result = read_ink(clf.predict_proba, lambda f: _reads_two_digits(f, 2), ink, 0.0)
+    assert result.text[2:4] == "41"
 
 
 def test_digits_that_touch_keep_the_readers_count(test_slice: Split) -> None:

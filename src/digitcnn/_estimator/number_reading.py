@@ -31,8 +31,8 @@ _SHARED = 0.25  # a blob with this share of its ink in each of two boxes is a di
 _DOUBLE = 1.6  # a box this many times the median box's width is boxes whose walls were not found
 _LONE_PITCH = 1.1  # with one box found, its neighbours are this many of its widths away
 _APART = 0.75  # a number is written apart if the reader read one digit in this share of its blobs
-_SURE = 0.95  # a box's blobs are one digit in strokes if the classifier is this sure of it
-_WHOLE = 0.9999  # a blob read as digits is one digit of its shape if the classifier is this sure
+_SURE = 0.95  # a blob, or a box's blobs, is one digit only if the classifier is this sure of it
+_SURER = 10  # a blob read as digits is one if the classifier doubts that this many times less
 _WIDE = 1.5  # in a number written apart, a digit is up to this many times the median's width
 _TALL = 0.6  # blobs at least this fraction of the number's tallest can be digits of their own
 
@@ -358,7 +358,7 @@ def _read_freely(
     found: list[tuple[NDArray[np.float32] | None, Box, list[DigitPiece]]] = []
     strays: list[DigitPiece] = []  # short blobs with nothing read in them
     inside = _digits_in(ink, pieces, columns, centres)
-    single = _single_digits(predict_proba, ink, pieces, inside)
+    single = _single_digits(predict_proba, ink, pieces, inside, [d.probabilities for d in path])
     for k, piece in enumerate(pieces):
         cols = piece[1]
         tall = heights[k] >= _TALL * tallest
@@ -433,19 +433,25 @@ def _single_digits(
     ink: NDArray[np.float64],
     pieces: list[DigitPiece],
     inside: list[list[int]],
+    read: list[NDArray[np.float32]],
 ) -> set[int]:
     """Return the blobs that hold one digit although the reader read several in them.
 
     In a number written apart (the reader read one digit in 75% of its blobs
     or more), such a blob is nearly as tall as the tallest, not wider than
     tall or than 1.5 times the median digit, and the classifier reads it
-    whole as one digit with a probability of 0.9999 or more: a wide 0 or an
-    open 4 that the reader took for two digits.
+    whole as one digit with a probability of 0.95 or more, its doubt (1 - the
+    probability) a tenth or less of the reader's that its digits there are
+    what it read (1 - the product of their probabilities): a wide 0 or an
+    open 4 that the reader took for two digits, but not two digits that
+    touch and that the reader reads surely.
 
     Parameters
     ----------
     inside : list of list of int
-        For each blob of ``pieces``, the reader's digits centred in its columns.
+        For each blob of ``pieces``, the reader's digits that lie in it.
+    read : list of numpy.ndarray
+        The reader's probabilities of each of its digits.
     """
     heights = [rows.stop - rows.start for rows, _, _ in pieces]
     widths = [cols.stop - cols.start for _, cols, _ in pieces]
@@ -463,7 +469,12 @@ def _single_digits(
     if not doubtful:
         return set()
     sure = predict_proba(np.stack([frame_digit(_ink_of(ink, [pieces[k]])) for k in doubtful]))
-    return {k for k, p in zip(doubtful, sure.max(axis=1), strict=True) if p >= _WHOLE}
+    doubts = [1.0 - float(np.prod([read[i].max() for i in inside[k]])) for k in doubtful]
+    return {
+        k
+        for k, p, doubt in zip(doubtful, sure.max(axis=1), doubts, strict=True)
+        if p >= _SURE and _SURER * (1.0 - p) <= doubt
+    }
 
 
 def _levelled(ink: NDArray[np.float64], pieces: list[DigitPiece]) -> NDArray[np.float64]:
