@@ -12,7 +12,7 @@ from PIL import Image
 from scipy import ndimage
 
 from digitcnn._constants import NUM_CLASSES
-from digitcnn._estimator.decoding import best_path
+from digitcnn._estimator.decoding import ReadDigit, best_path
 from digitcnn._estimator.readings import UNREAD, DigitString, ProbabilityFunction
 from digitcnn._exceptions import EmptyImageError
 from digitcnn._types import ImageInput
@@ -154,10 +154,10 @@ def _read_boxes(
     them: :func:`_inside`) are what is left of the walls, or lie outside
     every box, and are dropped; boxes with no other ink are skipped. The
     other digits are read by the classifier and the number reader together
-    (:func:`_read_alone`). If no box holds ink, or a box holds two digits side by side
-    (:func:`_boxes_missed`: walls of the field were not found, and the boxes
-    found are not its boxes), the ink is read as a number written freely
-    (:func:`read_ink`).
+    (:func:`_read_alone`). If no box holds ink, or a box holds two digits
+    side by side (:func:`_boxes_missed`: walls of the field were not found,
+    and the boxes found are not its boxes), the ink is read as a number
+    written freely (:func:`read_ink`).
     """
     cells = _comb(boxes, ink.shape[1])
     labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
@@ -223,7 +223,7 @@ def _read_alone(
     """
     own = predict_proba(np.stack([frame_digit(ink[t:b, lf:r]) for (t, lf, b, r), ink in digits]))
     together = np.maximum.reduce([ink for _, ink in digits])
-    path = best_path(step_probabilities(frame_number(_levelled(together, split_digits(together)))))
+    _, _, path = _read_whole(step_probabilities, together)
     if len(path) != len(digits):
         return list(own)
     return [_combined(read.probabilities, p) for read, p in zip(path, own, strict=True)]
@@ -343,9 +343,7 @@ def _read_freely(
     """
     if not ink.any():
         return [], []
-    pieces = split_digits(ink)
-    frame = frame_number(_levelled(ink, pieces))
-    path = best_path(step_probabilities(frame))
+    pieces, frame, path = _read_whole(step_probabilities, ink)
     whole = slice(0, ink.shape[0])
     if not path:  # ink, but not a number: say so rather than guess
         box = _ink_box(ink, whole, slice(0, ink.shape[1]))
@@ -398,6 +396,18 @@ def _read_freely(
     return probabilities, [box for _, box, _ in found]
 
 
+def _read_whole(
+    step_probabilities: StepFunction, ink: NDArray[np.float64]
+) -> tuple[list[DigitPiece], NumberFrame, list[ReadDigit]]:
+    """Return the blobs of ``ink``, its strip, and the digits the number reader reads in it.
+
+    The blobs are levelled to one baseline first (:func:`_levelled`).
+    """
+    pieces = split_digits(ink)
+    frame = frame_number(_levelled(ink, pieces))
+    return pieces, frame, best_path(step_probabilities(frame))
+
+
 def _digits_in(
     ink: NDArray[np.float64],
     pieces: list[DigitPiece],
@@ -416,7 +426,11 @@ def _digits_in(
         first, last = columns[i]
         holding = [k for k, (_, cols, _) in enumerate(pieces) if cols.start <= centre < cols.stop]
         if not holding:
-            holding = [k for k, (_, c, _) in enumerate(pieces) if c.start < last and first < c.stop]
+            holding = [
+                k
+                for k, (_, cols, _) in enumerate(pieces)
+                if cols.start < last and first < cols.stop
+            ]
         if holding:
             there = [
                 np.where(mask, ink[rows, cols], 0.0)[

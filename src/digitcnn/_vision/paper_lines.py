@@ -302,8 +302,8 @@ def _runs(ridges: _Ridges, length: int, dark: float, floor: float) -> _Runs:
     # the run's typical ridge over its own pixels, not the pixel beside it that the
     # widening added (half of a 2-pixel line's widened run)
     values = _medians(ridge, np.where(core, labels, 0), count)
-    typical = values[labels]
-    labels = np.where(found & (ridge > 0.35 * typical) & (typical > 0), labels, 0)
+    run_value = values[labels]
+    labels = np.where(found & (ridge > 0.35 * run_value) & (run_value > 0), labels, 0)
     height = straight.shape[0] - 2 * pad
     segments: list[_Segment] = []
     clear: list[tuple[float, float, float]] = []  # each line's support, both sides and each
