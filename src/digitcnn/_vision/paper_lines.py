@@ -260,6 +260,15 @@ def _level_and_noise(values: Float) -> tuple[float, float]:
     return level, 1.4826 * float(np.median(np.abs(sample - level)))
 
 
+def _median(values: Float) -> float:
+    """Return the median of the few ``values`` of one run, as ``np.median`` does, but faster.
+
+    Sorting a run's hundred values costs a tenth of ``np.median``'s overhead.
+    """
+    ordered = np.sort(values, axis=None)
+    return 0.5 * float(ordered[(ordered.size - 1) // 2] + ordered[ordered.size // 2])
+
+
 def _ridges(darkness: Float, slope: float, paper: float) -> _Ridges:
     """Return the ridges of ``darkness`` along axis 1, following ``slope``.
 
@@ -289,15 +298,11 @@ def _runs(ridges: _Ridges, length: int, dark: float, floor: float) -> _Runs:
     """
     straight, ridge, faint, offsets, pad, slope = ridges
     core = (ridge > faint) | (straight > dark)
-    found = core
-    found = ndimage.maximum_filter1d(found, 3, axis=0)  # the straightening is good to a pixel
-    found = ndimage.minimum_filter1d(
-        ndimage.maximum_filter1d(found, _BRIDGE, axis=1), _BRIDGE, axis=1
-    )
-    length |= 1
-    found = ndimage.maximum_filter1d(
-        ndimage.minimum_filter1d(found, length, axis=1), length, axis=1
-    )
+    found = core.copy()  # a pixel up or down too: the straightening is good to a pixel
+    found[1:] |= core[:-1]
+    found[:-1] |= core[1:]
+    found = ~_within(~_within(found, _BRIDGE), _BRIDGE)  # a closing: short breaks bridged
+    found = _within(~_within(~found, length | 1), length | 1)  # an opening: runs this long
     labels, count = ndimage.label(found, structure=np.ones((3, 3)))
     # the run's typical ridge over its own pixels, not the pixel beside it that the
     # widening added (half of a 2-pixel line's widened run)
@@ -312,7 +317,7 @@ def _runs(ridges: _Ridges, length: int, dark: float, floor: float) -> _Runs:
             continue
         piece = labels[span] == number
         profile = np.where(piece, straight[span], 0.0).max(axis=0)
-        present = np.flatnonzero(profile > 0.5 * np.median(profile))  # its ends, unsmoothed
+        present = np.flatnonzero(profile > 0.5 * _median(profile))  # its ends, unsmoothed
         start, stop = span[1].start + present[0], span[1].start + present[-1] + 1
         cores, paper = _layers(straight, span)
         wobble = _wobble(piece, straight[span])
@@ -320,7 +325,7 @@ def _runs(ridges: _Ridges, length: int, dark: float, floor: float) -> _Runs:
             across = np.arange(rows.start, rows.stop)
             intercept = float((across * layer).sum() / layer.sum()) - pad  # straight, so at 0
             # how dark the line is: typically, along it; and its profile across, scaled to that
-            peak = float(np.median(straight[rows, start:stop].max(axis=0))) - paper
+            peak = _median(straight[rows, start:stop].max(axis=0)) - paper
             if peak < max(faint, floor):
                 continue  # the paper's grain, or its edge
             typical = layer * max(1.0, peak / layer.max())
@@ -347,6 +352,22 @@ def _runs(ridges: _Ridges, length: int, dark: float, floor: float) -> _Runs:
     return _Runs(straight.shape, offsets, pad, slope, _with_twins(segments, clear))
 
 
+def _within(mask: NDArray[np.bool_], size: int) -> NDArray[np.bool_]:
+    """Return where ``mask`` has a pixel within ``size // 2`` along axis 1 (``size`` odd).
+
+    As ``ndimage.maximum_filter1d(mask, size, axis=1)`` (and ``~_within(~mask)``
+    as its minimum filter), from running counts, several times faster on a
+    picture's masks.
+    """
+    counts = np.zeros((mask.shape[0], mask.shape[1] + 1), dtype=np.int32)
+    np.cumsum(mask, axis=1, out=counts[:, 1:])
+    positions = np.arange(mask.shape[1])
+    first = np.maximum(positions - size // 2, 0)
+    stop = np.minimum(positions + size // 2 + 1, mask.shape[1])
+    found: NDArray[np.bool_] = counts[:, stop] > counts[:, first]
+    return found
+
+
 def _running_quartile(values: Float) -> Float:
     """Return the lower quartile of ``values`` over ``_LOCAL`` pixels around each, along axis 1.
 
@@ -365,7 +386,10 @@ def _medians(values: Float, labels: NDArray[np.int_], count: int) -> Float:
     inside = labels > 0
     if count:
         label, value = labels[inside], values[inside]
-        order = np.lexsort((value, label))
+        # sorted by label, then value: one sort of the label plus the value scaled into
+        # [0, 0.5], three times faster than np.lexsort((value, label))
+        low, high = float(value.min()), float(value.max())
+        order = np.argsort(label + 0.5 * (value - low) / max(high - low, 1e-12))
         label, value = label[order], value[order]
         first = np.searchsorted(label, np.arange(1, count + 1))
         last = np.searchsorted(label, np.arange(1, count + 1), side="right")
@@ -429,10 +453,11 @@ def _support(straight: Float, rows: slice, level: float) -> tuple[float, float, 
     below = straight[rows.stop + gap : rows.stop + gap + 2]
     clear_above = above.max(axis=0) <= level if above.size else np.ones_like(inside)
     clear_below = below.max(axis=0) <= level if below.size else np.ones_like(inside)
+    length = inside.size
     return (
-        float(np.mean(inside & clear_above & clear_below)),
-        float(np.mean(inside & clear_above)),
-        float(np.mean(inside & clear_below)),
+        np.count_nonzero(inside & clear_above & clear_below) / length,
+        np.count_nonzero(inside & clear_above) / length,
+        np.count_nonzero(inside & clear_below) / length,
     )
 
 
@@ -468,7 +493,7 @@ def _wobble(piece: NDArray[np.bool_], darkness: Float) -> float:
     centres = (np.arange(piece.shape[0])[:, None] * weights).sum(axis=0)[total > 0] / total[
         total > 0
     ]
-    return float(np.median(np.abs(centres - np.median(centres))))
+    return _median(np.abs(centres - _median(centres)))
 
 
 def _alike(runs: Iterable[_Segment]) -> bool:
