@@ -359,12 +359,13 @@ def _within(mask: NDArray[np.bool_], size: int) -> NDArray[np.bool_]:
     as its minimum filter), from running counts, several times faster on a
     picture's masks.
     """
-    counts = np.zeros((mask.shape[0], mask.shape[1] + 1), dtype=np.int32)
-    np.cumsum(mask, axis=1, out=counts[:, 1:])
-    positions = np.arange(mask.shape[1])
-    first = np.maximum(positions - size // 2, 0)
-    stop = np.minimum(positions + size // 2 + 1, mask.shape[1])
-    found: NDArray[np.bool_] = counts[:, stop] > counts[:, first]
+    half, length = size // 2, mask.shape[1]
+    # counts[:, k]: how many pixels of a row lie before column k - half; the window
+    # of column p holds counts[:, p + size] - counts[:, p] of them
+    counts = np.zeros((mask.shape[0], length + 2 * half + 1), dtype=np.int32)
+    np.cumsum(mask, axis=1, out=counts[:, half + 1 : half + 1 + length])
+    counts[:, half + 1 + length :] = counts[:, half + length : half + length + 1]
+    found: NDArray[np.bool_] = counts[:, 2 * half + 1 :] > counts[:, :length]
     return found
 
 
