@@ -302,7 +302,8 @@ def _runs(ridges: _Ridges, length: int, dark: float, floor: float) -> _Runs:
     found[1:] |= core[:-1]
     found[:-1] |= core[1:]
     found = ~_within(~_within(found, _BRIDGE), _BRIDGE)  # a closing: short breaks bridged
-    found = _within(~_within(~found, length | 1), length | 1)  # an opening: runs this long
+    length |= 1
+    found = _within(~_within(~found, length), length)  # an opening: runs this long
     labels, count = ndimage.label(found, structure=np.ones((3, 3)))
     # the run's typical ridge over its own pixels, not the pixel beside it that the
     # widening added (half of a 2-pixel line's widened run)
@@ -387,10 +388,10 @@ def _medians(values: Float, labels: NDArray[np.int_], count: int) -> Float:
     inside = labels > 0
     if count:
         label, value = labels[inside], values[inside]
-        # sorted by label, then value: one sort of the label plus the value scaled into
-        # [0, 0.5], three times faster than np.lexsort((value, label))
-        low, high = float(value.min()), float(value.max())
-        order = np.argsort(label + 0.5 * (value - low) / max(high - low, 1e-12))
+        # sorted by label, then value, as np.lexsort((value, label)) but several times
+        # faster: by value, then stably by label (a radix sort in the labels' least type)
+        order = np.argsort(value)
+        order = order[np.argsort(label[order].astype(np.min_scalar_type(count)), kind="stable")]
         label, value = label[order], value[order]
         first = np.searchsorted(label, np.arange(1, count + 1))
         last = np.searchsorted(label, np.arange(1, count + 1), side="right")
