@@ -65,7 +65,7 @@ def test_classifiers_that_predicted_are_freed_when_dropped() -> None:
     """A dropped classifier, its network and its compiled forward pass are all freed."""
     image = np.zeros((1, 28, 28), dtype=np.uint8)
     classifiers, networks = [], []
-    for _ in range(10):
+    for _ in range(3):
         clf = DigitClassifier.pretrained()
         clf.predict(image)
         classifiers.append(weakref.ref(clf))
@@ -73,7 +73,7 @@ def test_classifiers_that_predicted_are_freed_when_dropped() -> None:
         del clf
     gc.collect()
     alive = sum(ref() is not None for ref in classifiers + networks)
-    assert alive == 0, f"{alive} of 20 classifiers and networks still alive"
+    assert alive == 0, f"{alive} of 6 classifiers and networks still alive"
 
 
 def test_a_bad_value_anywhere_is_refused_before_any_prediction(fitted: DigitClassifier) -> None:

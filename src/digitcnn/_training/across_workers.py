@@ -85,18 +85,17 @@ def _distributed(strategy: tf.distribute.Strategy, dataset: tf.data.Dataset) -> 
 
 
 def _build(model: keras.Model, data: TrainingData) -> None:
-    """Create the loss's, the metrics' and the optimizer's variables before the first step.
+    """Create the loss's and the metrics' variables before the first step.
 
     Keras creates them while tracing its first step, which a replica context
     cannot do; so one image goes through the model, the loss and the metrics
-    here (their results are then reset).
+    here (their results are then reset). The optimizer's variables exist
+    already (``networks.compile_for_training``).
     """
     images, labels = data.first_image()
     predicted = model(images, training=False)
     model.compute_loss(x=images, y=labels, y_pred=predicted, training=False)
     model.compute_metrics(images, labels, predicted, sample_weight=None)
-    if not model.optimizer.built:
-        model.optimizer.build(model.trainable_variables)
     model.reset_metrics()
 
 

@@ -132,8 +132,6 @@ class TrainingCheckpoint:
             if self.writer:
                 self.write()
             return 0
-        if not model.optimizer.built:
-            model.optimizer.build(model.trainable_variables)
         model.load_weights(self.folder / self.weights)
         return len(self.epochs)
 

@@ -35,7 +35,7 @@ with all of them and one ``.keras`` file holds them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import keras
@@ -51,6 +51,7 @@ __all__ = [
     "ENSEMBLE_NAME",
     "build_model",
     "build_optimizer",
+    "compile_for_training",
     "compiled_model",
     "distillation_network",
     "ensemble_members",
@@ -185,6 +186,38 @@ def build_optimizer(
     return keras.optimizers.Adam(learning_rate=cosine)
 
 
+def compile_for_training(
+    model: keras.Model,
+    optimizer: keras.optimizers.Optimizer,
+    loss: Any,
+    metrics: Sequence[keras.metrics.Metric] = (),
+    **compile_options: Any,
+) -> None:
+    """Compile ``model`` and create its optimizer's variables now, so that ``fit`` traces once.
+
+    Keras (without a distribution strategy) creates the optimizer's and the
+    metrics' variables while tracing the first training step, and TensorFlow
+    then traces that step a second time, which costs about two seconds per
+    ``fit``. So the optimizer is built here, and the metrics must be given as
+    :class:`keras.metrics.Metric` objects, whose variables exist already.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The network to train.
+    optimizer : keras.optimizers.Optimizer
+        A fresh optimizer, such as :func:`build_optimizer`'s.
+    loss : str or callable
+        A Keras loss: its name, or a function of (targets, outputs).
+    metrics : sequence of keras.metrics.Metric, default ()
+        The metrics ``fit`` reports.
+    **compile_options
+        More arguments for :meth:`keras.Model.compile`, such as ``jit_compile``.
+    """
+    model.compile(optimizer=optimizer, loss=loss, metrics=list(metrics), **compile_options)
+    optimizer.build(model.trainable_variables)
+
+
 def _renamed_copy(network: keras.Model, name: str) -> keras.Model:
     """Return a copy of ``network`` with its weights, named ``name`` (unique inside a network)."""
     copy = type(network).from_config({**network.get_config(), "name": name})
@@ -233,19 +266,21 @@ def compiled_model(
         A new network with a fresh optimizer, the loss and the accuracy metric.
     """
     loss: Any  # a Keras loss: its name, or a function of (targets, outputs)
-    accuracy: Any
+    accuracy: keras.metrics.Metric
     if teacher is None:
         model = build_model(recipe.architecture, augment=recipe.augment)
-        loss, accuracy = "sparse_categorical_crossentropy", "accuracy"
+        loss = "sparse_categorical_crossentropy"
+        accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
     else:
         student = build_model(recipe.architecture, augment=False)
         model = distillation_network(student, teacher, augment=recipe.augment)
         loss = distillation_loss
         accuracy = keras.metrics.MeanMetricWrapper(label_accuracy, name="accuracy")
-    model.compile(
-        optimizer=build_optimizer(recipe.learning_rate, total_steps, schedule=recipe.schedule),
-        loss=loss,
-        metrics=[accuracy],
+    compile_for_training(
+        model,
+        build_optimizer(recipe.learning_rate, total_steps, schedule=recipe.schedule),
+        loss,
+        [accuracy],
         **compile_options,
     )
     return model

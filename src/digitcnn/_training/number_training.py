@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 from numpy.typing import NDArray
 
-from digitcnn._training.networks import build_optimizer
+from digitcnn._training.networks import build_optimizer, compile_for_training
 from digitcnn._training.number_network import build_number_network, ctc_loss
 from digitcnn._training.number_sets import number_examples
 from digitcnn._vision.number_frame import STEP_WIDTH
@@ -112,10 +112,7 @@ def train_number_network(
 ) -> tuple[keras.Model, dict[str, Any]]:
     """Train a new number-reading network on ``data``; return it and its loss history."""
     model = build_number_network()
-    model.compile(
-        optimizer=build_optimizer(learning_rate, epochs * len(data)),
-        loss=ctc_loss,
-    )
+    compile_for_training(model, build_optimizer(learning_rate, epochs * len(data)), ctc_loss)
     history = model.fit(_as_dataset(data), epochs=epochs, shuffle=False, verbose=verbose)
     return model, history.history
 
