@@ -7,7 +7,7 @@ import pytest
 from conftest import Split
 
 from digitcnn import RECIPES, DigitClassifier, Recipe
-from digitcnn._training.networks import build_model
+from digitcnn._training.networks import build_model, compiled_model
 
 
 def test_recipes_are_named_and_the_default_is_accurate() -> None:
@@ -60,3 +60,21 @@ def test_explicit_arguments_override_the_recipe(train_slice: Split) -> None:
     assert clf.recipe_.architecture == "small"
     assert "rotate" not in [layer.name for layer in clf.model_.layers]  # training only
     assert np.isfinite(clf.history_["loss"]).all()
+
+
+@pytest.mark.parametrize("distil", [False, True], ids=["labels", "teacher"])
+def test_fit_traces_the_training_step_once(distil: bool, train_slice: Split) -> None:
+    """Tracing the step again (variables made in the first trace) costs seconds per fit."""
+    x, y = train_slice
+    teacher = build_model("small", augment=False) if distil else None
+    model = compiled_model(RECIPES["fast"], total_steps=4, teacher=teacher)
+    traces = []
+    train_step = model.train_step
+
+    def counted_step(data: object) -> object:
+        traces.append(1)
+        return train_step(data)
+
+    model.train_step = counted_step
+    model.fit(x[:128, ..., None] / 255.0, y[:128], batch_size=64, epochs=2, verbose=0)
+    assert len(traces) == 1
