@@ -65,13 +65,19 @@ def test_classifiers_that_predicted_are_freed_when_dropped() -> None:
     """A dropped classifier, its network and its compiled forward pass are all freed."""
     image = np.zeros((1, 28, 28), dtype=np.uint8)
     classifiers, networks = [], []
-    for _ in range(3):
-        clf = DigitClassifier.pretrained()
-        clf.predict(image)
-        classifiers.append(weakref.ref(clf))
-        networks.append(weakref.ref(clf.model_))
-        del clf
-    gc.collect()
+    # The objects of earlier tests are set aside (still alive, still holding what they
+    # hold), so that the collection looks at this test's only: seconds less.
+    gc.freeze()
+    try:
+        for _ in range(3):
+            clf = DigitClassifier.pretrained()
+            clf.predict(image)
+            classifiers.append(weakref.ref(clf))
+            networks.append(weakref.ref(clf.model_))
+            del clf
+        gc.collect()
+    finally:
+        gc.unfreeze()
     alive = sum(ref() is not None for ref in classifiers + networks)
     assert alive == 0, f"{alive} of 6 classifiers and networks still alive"
 
