@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import ndimage
 
-from digitcnn._vision.mnist_style import _median_over_half
+from digitcnn._vision.mnist_style import median_side
 from digitcnn._vision.paper_lines import _median, _medians, _within
 
 masks = arrays(np.bool_, st.tuples(st.integers(1, 12), st.integers(1, 60)))
@@ -31,9 +31,21 @@ def test_median_is_numpys(values: np.ndarray) -> None:
     assert _median(values) == float(np.median(values))
 
 
-@given(arrays(np.float64, st.tuples(st.integers(1, 9), st.integers(1, 9)), elements=grid))
-def test_median_over_half_is_numpys_median_compared_with_half(values: np.ndarray) -> None:
-    assert _median_over_half(values) == bool(np.median(values) > 0.5)
+@given(
+    # every value drawn (no fill value), so that ties at the level and even counts split
+    # in two around it are frequent
+    arrays(
+        np.float64,
+        st.tuples(st.integers(1, 4), st.integers(1, 4)),
+        elements=grid,
+        fill=st.nothing(),
+    ),
+    grid,
+)
+def test_median_side_is_the_sign_of_numpys_median_minus_the_level(
+    values: np.ndarray, level: float
+) -> None:
+    assert median_side(values, level) == np.sign(np.median(values) - level)
 
 
 @given(

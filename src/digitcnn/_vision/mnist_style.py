@@ -25,7 +25,7 @@ from digitcnn._exceptions import EmptyImageError
 from digitcnn._types import ImageInput
 from digitcnn._vision.greyscale import read_grey
 
-__all__ = ["BOX_SIZE", "frame_digit", "ink_map", "to_mnist"]
+__all__ = ["BOX_SIZE", "frame_digit", "ink_map", "median_side", "to_mnist"]
 
 BOX_SIZE = 20
 """Side of the box that MNIST fits each digit into, in pixels."""
@@ -55,7 +55,7 @@ def ink_map(grey: NDArray[np.float64]) -> NDArray[np.float64]:
     EmptyImageError
         If nothing in the image stands out from the background.
     """
-    if _median_over_half(grey):  # most of an image of a digit is background
+    if median_side(grey, 0.5) > 0:  # most of an image of a digit is background
         grey = 1.0 - grey
     size = max(3, math.ceil(min(grey.shape) * _TOPHAT_FRACTION))
     # float32 halves the cost of the opening's filters; the result is the same to 1e-7
@@ -73,12 +73,20 @@ def ink_map(grey: NDArray[np.float64]) -> NDArray[np.float64]:
     return ink
 
 
-def _median_over_half(values: NDArray[np.float64]) -> bool:
-    """Return ``np.median(values) > 0.5``, from a count of the values over 0.5 where it tells."""
-    over = 2 * int(np.count_nonzero(values > 0.5))
-    if over != values.size:  # more than half of them over 0.5, or fewer
-        return over > values.size
-    return bool(np.median(values) > 0.5)  # half: the two middle values straddle 0.5
+def median_side(values: NDArray[np.floating], level: float) -> int:
+    """Return the sign of ``np.median(values) - level``: 1, 0 or -1.
+
+    Where more than half of the values lie above ``level`` (or below it),
+    counting them tells, several times faster than the median of a picture;
+    otherwise the median decides.
+    """
+    above = 2 * int(np.count_nonzero(values > level))
+    below = 2 * int(np.count_nonzero(values < level))
+    if above > values.size:
+        return 1
+    if below > values.size:
+        return -1
+    return int(np.sign(np.median(values) - level))
 
 
 def _stroke_width(ink: NDArray[np.float64]) -> float:

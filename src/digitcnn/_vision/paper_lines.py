@@ -38,6 +38,7 @@ from scipy import ndimage
 from skimage.filters import threshold_otsu
 
 from digitcnn._vision.greyscale import LUMA
+from digitcnn._vision.mnist_style import median_side
 
 __all__ = ["Box", "clean_paper"]
 
@@ -82,7 +83,7 @@ class _Lines(NamedTuple):
 def _as_rgb(pixels: Float) -> Float:
     """Return ``pixels`` (grey or RGB in [0, 1]) as dark-on-light RGB, shape (h, w, 3)."""
     rgb = np.repeat(pixels[..., None], 3, axis=2) if pixels.ndim == 2 else pixels
-    if np.median(rgb @ LUMA) < 0.5:  # light ink on a dark ground
+    if median_side(rgb @ LUMA, 0.5) < 0:  # light ink on a dark ground
         rgb = 1.0 - rgb
     return rgb
 
