@@ -2,11 +2,15 @@
 
 Trains the default ("accurate") recipe with seed 0 on the 60,000 MNIST
 training images of ``data/mnist``, after checking them against the official
-checksums; evaluates it on the 10,000 test images; and writes
-``src/digitcnn/pretrained/mnist.keras`` with ``mnist.json`` beside it (the
-command, seed, recipe, data checksums, metrics, versions and time). Training
-is deterministic on a given machine: running this again reproduces the file's
-predictions. 7 to 11 minutes on 2 CPU cores::
+checksums; then fine-tunes it (``warm_start``) for a few epochs at a tenth of
+the learning rate by the "robust" recipe, whose low-resolution copies of a
+quarter of the images teach it the digits of low-resolution scans and
+distant photos, without the loss at full resolution that training by that
+recipe from the start brings. Evaluates it on the 10,000 test images and
+writes ``src/digitcnn/pretrained/mnist.keras`` with ``mnist.json`` beside it
+(the command, seed, both recipes, data checksums, metrics, versions and
+times). Training is deterministic on a given machine: running this again
+reproduces the file's predictions. 10 to 15 minutes on 2 CPU cores::
 
     python examples/make_pretrained.py
 """
@@ -47,6 +51,8 @@ def checked_checksums(folder: Path) -> dict[str, str]:
 
 
 DATA_SOURCE = {"source": "data/mnist (the four official MNIST IDX files)"}
+FINE_TUNING = {"recipe": "robust", "epochs": 3, "learning_rate": 3e-4}
+"""The settings of the second phase, which goes on from the default recipe's network."""
 
 
 def write_provenance(model: Path, script: str, facts: dict[str, object]) -> None:
@@ -79,8 +85,14 @@ def main() -> None:
     start = time.perf_counter()
     clf.fit(x_train, y_train)
     seconds = time.perf_counter() - start
+    first = clf.recipe_
+    print(f"test accuracy {clf.score(x_test, y_test):.4f} after {seconds:.0f} s of training")
+    clf.set_params(warm_start=True, **FINE_TUNING)
+    start = time.perf_counter()
+    clf.fit(x_train, y_train)
+    tuning_seconds = time.perf_counter() - start
     metrics = clf.evaluate(x_test, y_test)
-    print(f"test accuracy {metrics['accuracy']:.4f} after {seconds:.0f} s of training")
+    print(f"test accuracy {metrics['accuracy']:.4f} after {tuning_seconds:.0f} s of fine-tuning")
 
     args.output.parent.mkdir(parents=True, exist_ok=True)
     clf.save(args.output)
@@ -89,11 +101,13 @@ def main() -> None:
         "examples/make_pretrained.py",
         {
             "seed": args.seed,
-            "recipe": dataclasses.asdict(clf.recipe_),
+            "recipe": dataclasses.asdict(first),
+            "fine_tuning": dataclasses.asdict(clf.recipe_),
             "data": DATA_SOURCE | {"sha256": checksums},
             "train_images": len(x_train),
             "test_metrics": {"accuracy": metrics["accuracy"], "loss": metrics["loss"]},
             "train_seconds": round(seconds, 1),
+            "fine_tuning_seconds": round(tuning_seconds, 1),
         },
     )
     print(f"wrote {args.output} ({args.output.stat().st_size:,} bytes) and its provenance")

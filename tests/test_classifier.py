@@ -22,6 +22,7 @@ def test_constructor_stores_hyperparameters_unchanged() -> None:
         "augment": None,
         "n_models": 1,
         "tta": False,
+        "warm_start": False,
         "seed": 7,
         "verbose": 0,
     }

@@ -28,6 +28,8 @@ def test_pretrained_model_is_small_and_documented() -> None:
     assert provenance["model_sha256"] == hashlib.sha256(data).hexdigest()
     assert provenance["command"].startswith("python examples/make_pretrained.py")
     assert provenance["recipe"]["name"] == "accurate"
+    assert provenance["fine_tuning"]["name"] == "robust"
+    assert provenance["fine_tuning"]["low_resolution"] > 0
     assert provenance["seed"] == 0
     assert provenance["test_metrics"]["accuracy"] >= 0.995
     sums = (ROOT / "data" / "mnist" / "SHA256SUMS").read_text().split()
@@ -36,7 +38,8 @@ def test_pretrained_model_is_small_and_documented() -> None:
 
 def test_pretrained_model_reads_mnist(pretrained: DigitClassifier, test_slice: Split) -> None:
     assert pretrained.score(*test_slice) >= 0.99
-    assert pretrained.recipe_.name == "accurate"
+    assert pretrained.recipe_.name == "robust"  # the fine-tuning's
+    assert pretrained.get_params()["warm_start"]
 
 
 def test_pretrained_model_reads_digits_on_paper(

@@ -187,6 +187,15 @@ def test_load_rejects_unknown_hyperparameters(saved: Path, tmp_path: Path) -> No
         DigitClassifier.load(path)
 
 
+def test_files_saved_before_warm_start_existed_load_without_it(
+    fitted: DigitClassifier, saved: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "old.keras"
+    params = {k: v for k, v in fitted.get_params().items() if k != "warm_start"}
+    rewrite_metadata(saved, path, params=params)
+    assert DigitClassifier.load(path).get_params() == fitted.get_params() | {"warm_start": False}
+
+
 def test_load_restores_the_saved_recipe_not_todays(
     fitted: DigitClassifier, saved: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -45,11 +45,13 @@ def _train_one(
     callbacks: Sequence[keras.callbacks.Callback],
     checkpoint: TrainingCheckpoint | None,
     teacher: keras.Model | None,
+    start: keras.Model | None = None,
 ) -> tuple[keras.Model, History]:
     """Train one network; return it without augmentation layers, and its history.
 
-    Under a ``MultiWorkerMirroredStrategy`` the epochs run in
-    ``across_workers.py``'s loop, otherwise in Keras's ``fit``.
+    It starts from the weights of ``start`` if given. Under a
+    ``MultiWorkerMirroredStrategy`` the epochs run in ``across_workers.py``'s
+    loop, otherwise in Keras's ``fit``.
     """
     callback_list = list(callbacks)
     if checkpoint is not None:
@@ -57,7 +59,7 @@ def _train_one(
     if seed is not None:
         keras.utils.set_random_seed(seed)
     steps = recipe.epochs * data.steps(recipe.batch_size)
-    model = compiled_model(recipe, total_steps=steps, teacher=teacher)
+    model = compiled_model(recipe, total_steps=steps, teacher=teacher, start=start)
     done = 0 if checkpoint is None else checkpoint.restore(model)
     try:
         if multi_worker_strategy_active():
@@ -92,6 +94,12 @@ def _train_one(
     return inference_network(model, recipe.architecture), logged
 
 
+def _weights_sha256(networks: Sequence[keras.Model]) -> str:
+    """Return the SHA-256 of the weights of ``networks``, which identifies them in a checkpoint."""
+    weights = [w.tobytes() for network in networks for w in network.get_weights()]
+    return hashlib.sha256(b"".join(weights)).hexdigest()
+
+
 def mean_history(histories: Sequence[History]) -> History:
     """Return the per-epoch mean of the members' histories, for the keys all of them have."""
     keys = set.intersection(*(set(history) for history in histories))
@@ -111,17 +119,21 @@ def train(
     callbacks: Sequence[keras.callbacks.Callback],
     checkpoint_dir: Path | None,
     teacher: keras.Model | None,
+    start: Sequence[keras.Model] | None = None,
 ) -> tuple[keras.Model, History]:
     """Train ``n_models`` networks, each distilled from ``teacher`` if given.
 
-    Return one network (an ensemble's if more than one) and the history.
+    Each starts from the weights of its network in ``start`` (one per member)
+    if given. Return one network (an ensemble's if more than one) and the history.
 
     The history of an ensemble is the per-epoch mean of its members'.
     """
+    starts: list[keras.Model | None] = [None] * n_models if start is None else list(start)
     settings: dict[str, Any] = {"recipe": dataclasses.asdict(recipe), "seed": seed}
     if teacher is not None:  # a checkpoint resumes only the distillation of the same teacher
-        weights = b"".join(w.tobytes() for w in teacher.get_weights())
-        settings["teacher_sha256"] = hashlib.sha256(weights).hexdigest()
+        settings["teacher_sha256"] = _weights_sha256([teacher])
+    if start is not None:  # ... and only a warm start from the same networks
+        settings["start_sha256"] = _weights_sha256(start)
     options: dict[str, Any] = {
         "verbose": verbose,
         "callbacks": callbacks,
@@ -133,7 +145,7 @@ def train(
             single = TrainingCheckpoint(
                 checkpoint_dir, {**settings, **data.identity()}, writer=is_chief()
             )
-        return _train_one(recipe, data, seed=seed, checkpoint=single, **options)
+        return _train_one(recipe, data, seed=seed, checkpoint=single, start=starts[0], **options)
 
     identity = {**settings, "n_models": n_models, **data.identity()} if checkpoint_dir else {}
     kept = None
@@ -147,7 +159,9 @@ def train(
             member = None
             if kept is not None:
                 member = kept.member(index, {**identity, "member": index})
-            found = _train_one(recipe, data, seed=member_seed, checkpoint=member, **options)
+            found = _train_one(
+                recipe, data, seed=member_seed, checkpoint=member, start=starts[index], **options
+            )
             if kept is not None:
                 kept.finish(index, *found)
         networks.append(found[0])

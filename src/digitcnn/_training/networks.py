@@ -244,7 +244,12 @@ def distillation_network(
 
 
 def compiled_model(
-    recipe: Recipe, total_steps: int, *, teacher: keras.Model | None = None, **compile_options: Any
+    recipe: Recipe,
+    total_steps: int,
+    *,
+    teacher: keras.Model | None = None,
+    start: keras.Model | None = None,
+    **compile_options: Any,
 ) -> keras.Model:
     """Build the recipe's network and compile it for training, as ``fit`` does.
 
@@ -257,6 +262,9 @@ def compiled_model(
     teacher : keras.Model, optional
         A network to distil: the result is then the :func:`distillation_network`
         of a new student and ``teacher``.
+    start : keras.Model, optional
+        A trained network of the recipe's architecture, without augmentation
+        layers, whose weights the new network (or student) starts from.
     **compile_options
         More arguments for :meth:`keras.Model.compile`, such as ``jit_compile``.
 
@@ -269,10 +277,14 @@ def compiled_model(
     accuracy: keras.metrics.Metric
     if teacher is None:
         model = build_model(recipe.architecture, augment=recipe.augment)
+        if start is not None:  # the augmentation layers hold no weights
+            model.set_weights(start.get_weights())
         loss = "sparse_categorical_crossentropy"
         accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
     else:
         student = build_model(recipe.architecture, augment=False)
+        if start is not None:
+            student.set_weights(start.get_weights())
         model = distillation_network(student, teacher, augment=recipe.augment)
         loss = distillation_loss
         accuracy = keras.metrics.MeanMetricWrapper(label_accuracy, name="accuracy")
