@@ -10,7 +10,7 @@ recipe from the start brings. Evaluates it on the 10,000 test images and
 writes ``src/digitcnn/pretrained/mnist.keras`` with ``mnist.json`` beside it
 (the command, seed, both recipes, data checksums, metrics, versions and
 times). Training is deterministic on a given machine: running this again
-reproduces the file's predictions. 10 to 15 minutes on 2 CPU cores::
+reproduces the file's predictions. 16 to 22 minutes on 2 CPU cores::
 
     python examples/make_pretrained.py
 """

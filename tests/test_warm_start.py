@@ -27,14 +27,22 @@ def kernels(clf: DigitClassifier) -> list[np.ndarray]:
 
 
 @pytest.mark.parametrize("n_models", [1, 2])
-def test_warm_start_goes_on_from_the_fitted_weights(n_models: int, train_slice: Split) -> None:
+def test_warm_start_goes_on_from_the_fitted_weights_and_history(
+    n_models: int, train_slice: Split, test_slice: Split
+) -> None:
     clf = DigitClassifier(**FAST, n_models=n_models).fit(*train_slice)
-    trained = kernels(clf)
-    clf.set_params(warm_start=True, learning_rate=STILL).fit(*train_slice)
+    trained, history = kernels(clf), clf.history_
+    clf.set_params(warm_start=True, learning_rate=STILL)
+    clf.fit(*train_slice, validation_data=test_slice)
     for before, after in zip(trained, kernels(clf), strict=True):
         np.testing.assert_allclose(after, before, atol=1e-6)
+    assert clf.history_["loss"][0] == history["loss"][0]
+    assert len(clf.history_["loss"]) == 2
+    assert np.isnan(clf.history_["val_loss"][0])  # the first training had no validation
+    assert not np.isnan(clf.history_["val_loss"][1])
     clf.set_params(warm_start=False).fit(*train_slice)  # afresh: the initial weights again
     assert not any(np.allclose(a, b, atol=1e-3) for a, b in zip(trained, kernels(clf), strict=True))
+    assert len(clf.history_["loss"]) == 1
 
 
 def test_the_pretrained_model_fine_tunes_on_a_few_digits(

@@ -20,7 +20,7 @@ from digitcnn._estimator.params import ParamsMixin
 from digitcnn._forward import compiled_forward
 from digitcnn._io.export import export_model
 from digitcnn._io.model_file import read_model, write_model
-from digitcnn._training.fitting import mean_history, train
+from digitcnn._training.fitting import continued_history, mean_history, train
 from digitcnn._training.networks import ensemble_members, ensemble_network
 from digitcnn._training.pipeline import training_data
 from digitcnn._training.recipes import DEFAULT_RECIPE, Recipe, resolve_recipe
@@ -73,8 +73,9 @@ class DigitClassifier(ParamsMixin, BaseDigitClassifier):
         As in scikit-learn: when True and the classifier is fitted, ``fit``
         goes on training its network (each of an ensemble's members) from
         the weights it has, by the recipe's schedule and epochs, instead of
-        training a new one; the recipe must have the same architecture. So
-        the pretrained model can be fine-tuned on a user's own digits::
+        training a new one; the recipe must have the same architecture, and
+        :attr:`history_` goes on too. So the pretrained model can be
+        fine-tuned on a user's own digits::
 
             clf = DigitClassifier.pretrained()
             clf.set_params(warm_start=True, epochs=3, learning_rate=3e-4)
@@ -100,7 +101,9 @@ class DigitClassifier(ParamsMixin, BaseDigitClassifier):
     history_ : dict of str to list of float
         Loss and accuracy per epoch (and ``val_loss``, ``val_accuracy`` when
         validation data was given), as in :attr:`keras.callbacks.History.history`;
-        for an ensemble, the mean over its members.
+        for an ensemble, the mean over its members. After a warm start, the
+        epochs before it come first; a metric that only one of the trainings
+        recorded is NaN for the other's epochs.
     classes_ : numpy.ndarray of int64
         The class labels, ``array([0, 1, ..., 9])``.
 
@@ -291,7 +294,7 @@ class DigitClassifier(ParamsMixin, BaseDigitClassifier):
             start=start,
         )
         self.model_ = model
-        self.history_ = history
+        self.history_ = history if start is None else continued_history(self.history_, history)
         self.recipe_ = recipe
         self.classes_ = np.arange(NUM_CLASSES, dtype=np.int64)
         return self

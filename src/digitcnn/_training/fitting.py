@@ -30,7 +30,7 @@ from digitcnn._training.networks import compiled_model, ensemble_network, infere
 from digitcnn._training.pipeline import TrainingData, invalid_element
 from digitcnn._training.recipes import Recipe
 
-__all__ = ["History", "mean_history", "train"]
+__all__ = ["History", "continued_history", "mean_history", "train"]
 
 History = dict[str, list[float]]
 """Loss and metrics per epoch, as in :attr:`keras.callbacks.History.history`."""
@@ -98,6 +98,21 @@ def _weights_sha256(networks: Sequence[keras.Model]) -> str:
     """Return the SHA-256 of the weights of ``networks``, which identifies them in a checkpoint."""
     weights = [w.tobytes() for network in networks for w in network.get_weights()]
     return hashlib.sha256(b"".join(weights)).hexdigest()
+
+
+def continued_history(before: History, after: History) -> History:
+    """Return the history of a warm start: ``before``'s epochs, then ``after``'s.
+
+    A metric that only one of the two trainings recorded (``val_loss`` of a
+    fine-tuning with validation data, say) is NaN for the other's epochs, so
+    that every list still has one value per epoch.
+    """
+    epochs = [max(map(len, history.values()), default=0) for history in (before, after)]
+    unknown = [[float("nan")] * count for count in epochs]
+    return {
+        key: before.get(key, unknown[0]) + after.get(key, unknown[1])
+        for key in sorted(set(before) | set(after))
+    }
 
 
 def mean_history(histories: Sequence[History]) -> History:
