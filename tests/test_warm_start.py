@@ -30,17 +30,18 @@ def kernels(clf: DigitClassifier) -> list[np.ndarray]:
 def test_warm_start_goes_on_from_the_fitted_weights_and_history(
     n_models: int, train_slice: Split, test_slice: Split
 ) -> None:
-    clf = DigitClassifier(**FAST, n_models=n_models).fit(*train_slice)
+    x, y = train_slice[0][:500], train_slice[1][:500]
+    clf = DigitClassifier(**FAST, n_models=n_models).fit(x, y)
     trained, history = kernels(clf), clf.history_
     clf.set_params(warm_start=True, learning_rate=STILL)
-    clf.fit(*train_slice, validation_data=test_slice)
+    clf.fit(x, y, validation_data=test_slice)
     for before, after in zip(trained, kernels(clf), strict=True):
         np.testing.assert_allclose(after, before, atol=1e-6)
     assert clf.history_["loss"][0] == history["loss"][0]
     assert len(clf.history_["loss"]) == 2
     assert np.isnan(clf.history_["val_loss"][0])  # the first training had no validation
     assert not np.isnan(clf.history_["val_loss"][1])
-    clf.set_params(warm_start=False).fit(*train_slice)  # afresh: the initial weights again
+    clf.set_params(warm_start=False).fit(x, y)  # afresh: the initial weights again
     assert not any(np.allclose(a, b, atol=1e-3) for a, b in zip(trained, kernels(clf), strict=True))
     assert len(clf.history_["loss"]) == 1
 
@@ -64,8 +65,9 @@ def test_the_pretrained_model_fine_tunes_on_a_few_digits(
 
 
 def test_warm_start_on_an_unfitted_classifier_starts_afresh(train_slice: Split) -> None:
-    warm = DigitClassifier(**FAST, warm_start=True).fit(*train_slice)
-    cold = DigitClassifier(**FAST).fit(*train_slice)
+    x, y = train_slice[0][:256], train_slice[1][:256]
+    warm = DigitClassifier(**FAST, warm_start=True).fit(x, y)
+    cold = DigitClassifier(**FAST).fit(x, y)
     for a, b in zip(kernels(warm), kernels(cold), strict=True):
         np.testing.assert_array_equal(a, b)
 
