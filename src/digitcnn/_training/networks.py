@@ -275,17 +275,16 @@ def compiled_model(
     """
     loss: Any  # a Keras loss: its name, or a function of (targets, outputs)
     accuracy: keras.metrics.Metric
+    # a student reads images its distillation network has augmented already
+    network = build_model(recipe.architecture, augment=recipe.augment and teacher is None)
+    if start is not None:  # the augmentation layers hold no weights
+        network.set_weights(start.get_weights())
     if teacher is None:
-        model = build_model(recipe.architecture, augment=recipe.augment)
-        if start is not None:  # the augmentation layers hold no weights
-            model.set_weights(start.get_weights())
+        model = network
         loss = "sparse_categorical_crossentropy"
         accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
     else:
-        student = build_model(recipe.architecture, augment=False)
-        if start is not None:
-            student.set_weights(start.get_weights())
-        model = distillation_network(student, teacher, augment=recipe.augment)
+        model = distillation_network(network, teacher, augment=recipe.augment)
         loss = distillation_loss
         accuracy = keras.metrics.MeanMetricWrapper(label_accuracy, name="accuracy")
     compile_for_training(
