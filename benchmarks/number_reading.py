@@ -190,11 +190,14 @@ def main() -> None:
         "--figure", type=Path, default=FIGURE, help="picture of what read_digits found"
     )
     parser.add_argument("--rows", nargs="*", choices=list(ROWS), help="only these rows")
+    parser.add_argument(
+        "--model", type=Path, help="a saved classifier (default: the pretrained one)"
+    )
     args = parser.parse_args()
 
     _, (x_test, y_test) = load_mnist(args.data)
     rng = np.random.default_rng(args.seed)
-    clf = DigitClassifier.pretrained()
+    clf = DigitClassifier.pretrained() if args.model is None else DigitClassifier.load(args.model)
     reader = NumberReader.pretrained()
     readers: dict[str, Reader] = {
         "read_digits": lambda picture: clf.read_digits(picture, reader=reader).text,
@@ -251,7 +254,12 @@ def main() -> None:
         "averaged; ms: median time to read one number; target: the exact accuracy "
         "read_digits must reach; miscounted: numbers read with a digit too many or too few.",
         "",
-        f"Pretrained models, numbers made from MNIST test digits with seed {args.seed}. "
+        (
+            "Pretrained models"
+            if args.model is None
+            else f"{args.model.name} and the pretrained reader"
+        )
+        + f", numbers made from MNIST test digits with seed {args.seed}. "
         + ("" if TESSERACT else "Tesseract is not installed here. ")
         + describe(env),
     ]

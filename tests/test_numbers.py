@@ -18,6 +18,7 @@ from digitcnn._estimator.decoding import best_path
 from digitcnn._training.number_sets import compose_number
 from digitcnn._vision.number_frame import FRAME_HEIGHT, STEP_WIDTH, frame_number
 
+DATA = Path(__file__).parent / "data"
 PALE_BLUE = (150, 180, 235)
 RED = (220, 90, 100)
 
@@ -278,7 +279,7 @@ def test_boxes_apart_whose_bottom_line_the_digits_break_are_found(
     # MNIST test digits); the digits on its pale bottom line break it into two pieces, one
     # a thin line on paper along only a third of its length, and before this was found its
     # walls were read as 1s ("197110861")
-    picture = Path(__file__).parent / "data" / "boxes_apart_bottom_line_broken.png"
+    picture = DATA / "boxes_apart_bottom_line_broken.png"
     found = classifier.read_digits(picture)
     assert len(found.boxes) == 6
     # the fourth digit, a 0 with a tail, is one the classifier doubts (0.53 for a 2)
@@ -291,7 +292,7 @@ def test_boxes_apart_with_pale_thin_walls_are_found(classifier: DigitClassifier)
     # MNIST test digits) whose walls are so pale and thin that the blur leaves its top and
     # bottom lines dark enough along only a fifth and a third of their length; before these
     # were found, the walls were read as 1s ("711810131")
-    found = classifier.read_digits(Path(__file__).parent / "data" / "boxes_apart_pale_walls.png")
+    found = classifier.read_digits(DATA / "boxes_apart_pale_walls.png")
     assert found.text == "7803"
 
 
@@ -301,8 +302,24 @@ def test_the_broken_frame_left_of_a_box_is_not_read(classifier: DigitClassifier)
     # corners that span two walls, and stubs between the boxes; before these were known as
     # what is left of the walls, a box seemed to hold two digits and the number was read
     # freely, a stub as a 1 ("969414")
-    found = classifier.read_digits(Path(__file__).parent / "data" / "boxes_apart_wall_remnants.png")
+    found = classifier.read_digits(DATA / "boxes_apart_wall_remnants.png")
     assert found.text == "96944"
+
+
+def test_a_stroke_that_faded_into_pieces_is_read_whole(classifier: DigitClassifier) -> None:
+    # a photographed number (made by the numbers benchmark from MNIST test digits) whose 3
+    # faded into five pieces, the smallest under a twentieth of the 5's ink; they were
+    # dropped as specks and the rest read as a 2 ("521"), or read as a digit apart ("5211")
+    found = classifier.read_digits(DATA / "apart_faded_stroke_in_pieces.png")
+    assert found.text == "531"
+
+
+def test_the_bar_a_gap_parts_from_its_five_is_the_fives(classifier: DigitClassifier) -> None:
+    # likewise: the 5 of "368532" is written with its bar a few pixels right of its body;
+    # the bar shares no column with it, was dropped as a speck, and the body read as a 1
+    found = classifier.read_digits(DATA / "apart_bar_of_a_five_cut_off.png")
+    assert found.text == "368532"
+    assert len(found.boxes) == 6
 
 
 def test_a_shadow_across_the_photo_is_not_a_line_of_the_paper(
@@ -313,7 +330,7 @@ def test_a_shadow_across_the_photo_is_not_a_line_of_the_paper(
     # bottom edges; before broad runs leaving by the picture's edge were known as shadows,
     # they were taken for the paper's lines, the walls were missed and the ink read freely
     # ("2137121")
-    found = classifier.read_digits(Path(__file__).parent / "data" / "boxes_shadow_across.png")
+    found = classifier.read_digits(DATA / "boxes_shadow_across.png")
     assert found.text == "252"
 
 
@@ -321,7 +338,7 @@ def test_digits_in_form_boxes_are_read_alone_and_together(classifier: DigitClass
     # a photographed comb field (made by the numbers benchmark from MNIST test digits)
     # whose 9 the classifier alone reads as a 7; the number reader, reading the boxes'
     # digits together, reads it as a 9, and the two readings combined are right
-    path = Path(__file__).parent / "data" / "boxes_digits_read_together.png"
+    path = DATA / "boxes_digits_read_together.png"
     found = classifier.read_digits(path)
     assert found.text == "493602"
     assert len(found.boxes) == 6
@@ -344,7 +361,7 @@ def test_touching_digits_are_each_read_once(
     classifier: DigitClassifier, picture: str, number: str
 ) -> None:
     # photographed numbers made by the numbers benchmark from MNIST test digits
-    found = classifier.read_digits(Path(__file__).parent / "data" / picture)
+    found = classifier.read_digits(DATA / picture)
     assert found.text == number
     assert len(found.boxes) == len(number)
 

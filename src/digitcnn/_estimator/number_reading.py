@@ -17,7 +17,7 @@ from digitcnn._estimator.readings import UNREAD, DigitString, ProbabilityFunctio
 from digitcnn._exceptions import EmptyImageError
 from digitcnn._types import ImageInput
 from digitcnn._vision.greyscale import read_pixels
-from digitcnn._vision.mnist_style import frame_digit, ink_map
+from digitcnn._vision.mnist_style import frame_digit, ink_and_traces
 from digitcnn._vision.number_frame import STEP_WIDTH, NumberFrame, frame_number
 from digitcnn._vision.paper_lines import Box, clean_paper
 from digitcnn._vision.segmentation import DigitPiece, split_digits
@@ -68,13 +68,13 @@ def read_number(
     scale = min(1.0, _WORKING_SIDE / min(pixels.shape[:2]))
     strokes, boxes = clean_paper(_resized(pixels, scale))
     try:
-        ink = ink_map(strokes)
+        ink, traces = ink_and_traces(strokes)
     except EmptyImageError:
         return _digit_string([], [], threshold)
     if boxes:
-        found = _read_boxes(predict_proba, step_probabilities, ink, boxes, threshold)
+        found = _read_boxes(predict_proba, step_probabilities, ink, traces, boxes, threshold)
     else:
-        found = read_ink(predict_proba, step_probabilities, ink, threshold)
+        found = read_ink(predict_proba, step_probabilities, ink, threshold, traces)
     if scale == 1.0:
         return found
     return dataclasses.replace(
@@ -139,6 +139,7 @@ def _read_boxes(
     predict_proba: ProbabilityFunction,
     step_probabilities: StepFunction,
     ink: NDArray[np.float64],
+    traces: NDArray[np.int32],
     boxes: list[Box],
     threshold: float,
 ) -> DigitString:
@@ -169,7 +170,7 @@ def _read_boxes(
     inner = np.stack([ndimage.sum(ink[at], labels[at], blobs) for at in map(_inside, cells)])
     remnants = inner[homes, blobs - 1] < _REMNANT * ndimage.sum(ink, labels, blobs)
     if _boxes_missed(predict_proba, ink, labels, spans, homes, remnants):
-        return read_ink(predict_proba, step_probabilities, ink, threshold)
+        return read_ink(predict_proba, step_probabilities, ink, threshold, traces)
     digits = [np.zeros_like(ink) for _ in cells]
     tied = np.zeros(len(cells), dtype=bool)  # a blob runs from this box into the next
     for n in range(len(spans)):
@@ -202,7 +203,7 @@ def _read_boxes(
                 continue
         found += [(box, None, digits[c]) for c, box in inked]
     if not found:
-        return read_ink(predict_proba, step_probabilities, ink, threshold)
+        return read_ink(predict_proba, step_probabilities, ink, threshold, traces)
     alone = [(box, digit) for box, _, digit in found if digit is not None]
     checked = iter(_read_alone(predict_proba, step_probabilities, alone) if alone else ())
     probabilities = [next(checked) if p is None else p for _, p, _ in found]
@@ -315,22 +316,27 @@ def read_ink(
     step_probabilities: StepFunction,
     ink: NDArray[np.float64],
     threshold: float,
+    traces: NDArray[np.int32] | None = None,
 ) -> DigitString:
     """Return the number in ``ink`` (light strokes on zero), read blob by blob and whole.
 
-    Each digit's probabilities and box come from :func:`_read_freely`.
+    Each digit's probabilities and box come from :func:`_read_freely`;
+    ``traces`` are the faint traces that join the pieces of the ink's faded
+    strokes (``mnist_style.ink_and_traces``).
     """
-    return _digit_string(*_read_freely(predict_proba, step_probabilities, ink), threshold)
+    return _digit_string(*_read_freely(predict_proba, step_probabilities, ink, traces), threshold)
 
 
 def _read_freely(
     predict_proba: ProbabilityFunction,
     step_probabilities: StepFunction,
     ink: NDArray[np.float64],
+    traces: NDArray[np.int32] | None = None,
 ) -> tuple[list[NDArray[np.float32]], list[Box]]:
     """Return the probabilities and box of each digit of the number in ``ink``.
 
-    The ink is split into blobs (``segmentation.split_digits``) and the
+    The ink is split into blobs (``segmentation.split_digits``, with the
+    faint ``traces`` that join the pieces of a faded stroke) and the
     number reader reads the whole number (its blobs levelled to one
     baseline first). Each blob holds as many digits as the reader read
     there, except that a blob the classifier reads confidently as one digit
@@ -343,7 +349,7 @@ def _read_freely(
     """
     if not ink.any():
         return [], []
-    pieces, frame, path = _read_whole(step_probabilities, ink)
+    pieces, frame, path = _read_whole(step_probabilities, ink, traces)
     whole = slice(0, ink.shape[0])
     if not path:  # ink, but not a number: say so rather than guess
         box = _ink_box(ink, whole, slice(0, ink.shape[1]))
@@ -397,13 +403,15 @@ def _read_freely(
 
 
 def _read_whole(
-    step_probabilities: StepFunction, ink: NDArray[np.float64]
+    step_probabilities: StepFunction,
+    ink: NDArray[np.float64],
+    traces: NDArray[np.int32] | None = None,
 ) -> tuple[list[DigitPiece], NumberFrame, list[ReadDigit]]:
     """Return the blobs of ``ink``, its strip, and the digits the number reader reads in it.
 
     The blobs are levelled to one baseline first (:func:`_levelled`).
     """
-    pieces = split_digits(ink)
+    pieces = split_digits(ink, traces)
     frame = frame_number(_levelled(ink, pieces))
     return pieces, frame, best_path(step_probabilities(frame))
 

@@ -25,7 +25,7 @@ from digitcnn._exceptions import EmptyImageError
 from digitcnn._types import ImageInput
 from digitcnn._vision.greyscale import read_grey
 
-__all__ = ["BOX_SIZE", "frame_digit", "ink_map", "median_side", "to_mnist"]
+__all__ = ["BOX_SIZE", "frame_digit", "ink_and_traces", "ink_map", "median_side", "to_mnist"]
 
 BOX_SIZE = 20
 """Side of the box that MNIST fits each digit into, in pixels."""
@@ -34,6 +34,7 @@ _CENTRE = 14.0  # MNIST's mean centre of mass, row and column (measured on the t
 _STROKE = 2.8  # MNIST's median stroke width at the 20-pixel scale (measured likewise)
 _MIN_CONTRAST = 0.15  # ink must stand this far above the background on the [0, 1] scale
 _MIN_PART = 0.05  # ink blobs smaller than this fraction of the largest are specks
+_FAINT = 0.5  # a trace this fraction of the ink's threshold joins the pieces of a faded stroke
 _TOPHAT_FRACTION = 1 / 3  # the background-removal window, as a fraction of the shorter side
 
 
@@ -55,6 +56,37 @@ def ink_map(grey: NDArray[np.float64]) -> NDArray[np.float64]:
     EmptyImageError
         If nothing in the image stands out from the background.
     """
+    return ink_and_traces(grey)[0]
+
+
+def ink_and_traces(grey: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int32]]:
+    """Return the ink of a greyscale image, and the fainter traces that join its pieces.
+
+    A stroke that fades (thin, lightly pressed, blurred) breaks into pieces
+    where it falls below the ink's threshold, and its pieces can be as small
+    as specks. Traces are where the picture is at least half as dark as the
+    ink's threshold: the pieces that one trace joins are judged together,
+    kept if together they are not a speck, and are one stroke
+    (``segmentation.split_digits``).
+
+    Parameters
+    ----------
+    grey : numpy.ndarray of float
+        A 2-D greyscale image with values in [0, 1], in either polarity.
+
+    Returns
+    -------
+    ink : numpy.ndarray of float64
+        Same shape, values in [0, 1]; 0 wherever there is no ink.
+    traces : numpy.ndarray of int32
+        Same shape: the number of the trace each pixel is in, 0 outside
+        them; every pixel of ink is in one.
+
+    Raises
+    ------
+    EmptyImageError
+        If nothing in the image stands out from the background.
+    """
     if median_side(grey, 0.5) > 0:  # most of an image of a digit is background
         grey = 1.0 - grey
     size = max(3, math.ceil(min(grey.shape) * _TOPHAT_FRACTION))
@@ -65,12 +97,15 @@ def ink_map(grey: NDArray[np.float64]) -> NDArray[np.float64]:
     threshold = max(float(threshold_otsu(flat)), _MIN_CONTRAST / 2)
     strong = float(np.percentile(flat[flat > threshold], 90))
     ink: NDArray[np.float64] = np.clip((flat - threshold) / max(strong - threshold, 1e-6), 0, 1)
+    traces, _ = ndimage.label(flat > _FAINT * threshold, structure=np.ones((3, 3)))
     labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
     if count > 1:
         areas = np.bincount(labels.ravel(), minlength=count + 1)[1:]  # pixels of each blob
-        keep = np.concatenate([[False], areas >= _MIN_PART * areas.max()])
+        trace_of = ndimage.maximum(traces, labels, np.arange(1, count + 1)).astype(np.intp)
+        joined = np.bincount(trace_of, weights=areas)[trace_of]  # the pixels of each one's trace
+        keep = np.concatenate([[False], joined >= _MIN_PART * areas.max()])
         ink = np.where(keep[labels], ink, 0.0)
-    return ink
+    return ink, traces.astype(np.int32)
 
 
 def median_side(values: NDArray[np.floating], level: float) -> int:

@@ -15,13 +15,17 @@ _OVERLAP = 0.5  # blobs whose columns overlap this much (of the narrower) are on
 _MIN_HEIGHT = 0.25  # groups shorter than this fraction of the tallest are specks
 
 
-def split_digits(ink: NDArray[np.float64]) -> list[DigitPiece]:
+def split_digits(
+    ink: NDArray[np.float64], traces: NDArray[np.integer] | None = None
+) -> list[DigitPiece]:
     """Split ``ink`` into digits: connected blobs, merged where their columns overlap.
 
-    Blobs that share their columns are one digit (a broken stroke, the bar of
-    a 5). A piece much shorter than the tallest belongs to the digit it
-    shares most columns with, over or under it (a bar that sticks out to
-    the right); if there is none it is a speck and is dropped.
+    Blobs that one faint trace joins are one digit (a stroke that faded into
+    pieces), and so are blobs that share their columns (a broken stroke, the
+    bar of a 5). A piece much shorter than the tallest belongs to the digit
+    it shares most columns with, over or under it (a bar that sticks out to
+    the right), or to a digit a few columns beside it (a bar cut off); if
+    there is none it is a speck and is dropped.
     Digits that touch each other come out as one piece.
 
     Parameters
@@ -29,6 +33,9 @@ def split_digits(ink: NDArray[np.float64]) -> list[DigitPiece]:
     ink : numpy.ndarray of float
         Light strokes on a zero background, as ``mnist_style.ink_map``
         returns.
+    traces : numpy.ndarray of int, optional
+        The faint traces that join pieces of ink, as
+        ``mnist_style.ink_and_traces`` returns them with ``ink``.
 
     Returns
     -------
@@ -37,20 +44,27 @@ def split_digits(ink: NDArray[np.float64]) -> list[DigitPiece]:
     """
     labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
     boxes = ndimage.find_objects(labels)
-    groups: list[list[int]] = []  # blob numbers (1-based), grouped
+    joined: dict[int, list[int]] = {}  # blob numbers (1-based) by the trace they lie in
+    if traces is None:
+        joined = {number: [number] for number in range(1, count + 1)}
+    else:
+        trace_of = ndimage.maximum(traces, labels, np.arange(1, count + 1))
+        for number, trace in enumerate(trace_of, start=1):
+            joined.setdefault(int(trace), []).append(number)
+    groups: list[list[int]] = []  # blob numbers, grouped
     spans: list[list[int]] = []  # each group's [left, right) columns
-    for number in sorted(range(1, count + 1), key=lambda n: boxes[n - 1][1].start):
-        cols = boxes[number - 1][1]
+    for blobs in sorted(joined.values(), key=lambda blobs: _span(boxes, blobs, 1)[0]):
+        start, stop = _span(boxes, blobs, 1)
         for group, span in zip(groups, spans, strict=True):
-            overlap = min(span[1], cols.stop) - max(span[0], cols.start)
-            narrower = min(span[1] - span[0], cols.stop - cols.start)
+            overlap = min(span[1], stop) - max(span[0], start)
+            narrower = min(span[1] - span[0], stop - start)
             if overlap >= _OVERLAP * narrower:
-                group.append(number)
-                span[:] = [min(span[0], cols.start), max(span[1], cols.stop)]
+                group += blobs
+                span[:] = [min(span[0], start), max(span[1], stop)]
                 break
         else:
-            groups.append([number])
-            spans.append([cols.start, cols.stop])
+            groups.append(list(blobs))
+            spans.append([start, stop])
     rows_of = [_span(boxes, group, 0) for group in groups]
     tallest = max((stop - start for start, stop in rows_of), default=0)
     kept: list[int] = []
@@ -83,10 +97,11 @@ def _owner(
     """Return the digit that the short group ``short`` belongs to, or None if it is a speck.
 
     That is the group at least ``least`` rows tall that shares the most
-    columns with it, if it shares any and is no more than ``least`` rows
-    above or below it.
+    columns with it, no more than ``least`` rows above or below it; or if
+    none shares any, the nearest such group less than ``least / 2``
+    columns beside it (the bar of a 5 that a gap parts from its body).
     """
-    best, owner = 0, None
+    best, owner = -least / 2, None  # shared columns; less than none is the gap between
     for k, (span, (start, stop)) in enumerate(zip(spans, rows_of, strict=True)):
         shared = min(span[1], spans[short][1]) - max(span[0], spans[short][0])
         gap = max(start - rows_of[short][1], rows_of[short][0] - stop)
