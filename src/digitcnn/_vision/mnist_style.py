@@ -56,18 +56,22 @@ def ink_map(grey: NDArray[np.float64]) -> NDArray[np.float64]:
     EmptyImageError
         If nothing in the image stands out from the background.
     """
-    return ink_and_traces(grey)[0]
+    _, _, ink = _separated(grey)
+    labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
+    return _without_specks(ink, labels, np.arange(count + 1))
 
 
 def ink_and_traces(grey: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int32]]:
-    """Return the ink of a greyscale image, and the fainter traces that join its pieces.
+    """Return the ink of a picture without lines, and the fainter traces that join its pieces.
 
     A stroke that fades (thin, lightly pressed, blurred) breaks into pieces
     where it falls below the ink's threshold, and its pieces can be as small
     as specks. Traces are where the picture is at least half as dark as the
     ink's threshold: the pieces that one trace joins are judged together,
     kept if together they are not a speck, and are one stroke
-    (``segmentation.split_digits``).
+    (``segmentation.split_digits``). The picture must be free of the
+    paper's lines (``paper_lines.clean_paper``), whose faint stretches would
+    join what is left of them.
 
     Parameters
     ----------
@@ -87,6 +91,23 @@ def ink_and_traces(grey: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDAr
     EmptyImageError
         If nothing in the image stands out from the background.
     """
+    flat, threshold, ink = _separated(grey)
+    traces, _ = ndimage.label(flat > _FAINT * threshold, structure=np.ones((3, 3)))
+    labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
+    trace_of = ndimage.maximum(traces, labels, np.arange(count + 1)).astype(np.intp)
+    return _without_specks(ink, labels, trace_of), traces.astype(np.int32)
+
+
+def _separated(
+    grey: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], float, NDArray[np.float64]]:
+    """Return the picture light on dark without its background, the ink's threshold, the ink.
+
+    Raises
+    ------
+    EmptyImageError
+        If nothing in the image stands out from the background.
+    """
     if median_side(grey, 0.5) > 0:  # most of an image of a digit is background
         grey = 1.0 - grey
     size = max(3, math.ceil(min(grey.shape) * _TOPHAT_FRACTION))
@@ -97,15 +118,25 @@ def ink_and_traces(grey: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDAr
     threshold = max(float(threshold_otsu(flat)), _MIN_CONTRAST / 2)
     strong = float(np.percentile(flat[flat > threshold], 90))
     ink: NDArray[np.float64] = np.clip((flat - threshold) / max(strong - threshold, 1e-6), 0, 1)
-    traces, _ = ndimage.label(flat > _FAINT * threshold, structure=np.ones((3, 3)))
-    labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
-    if count > 1:
-        areas = np.bincount(labels.ravel(), minlength=count + 1)[1:]  # pixels of each blob
-        trace_of = ndimage.maximum(traces, labels, np.arange(1, count + 1)).astype(np.intp)
-        joined = np.bincount(trace_of, weights=areas)[trace_of]  # the pixels of each one's trace
-        keep = np.concatenate([[False], joined >= _MIN_PART * areas.max()])
-        ink = np.where(keep[labels], ink, 0.0)
-    return ink, traces.astype(np.int32)
+    return flat, threshold, ink
+
+
+def _without_specks(
+    ink: NDArray[np.float64], labels: NDArray[np.int32], group_of: NDArray[np.intp]
+) -> NDArray[np.float64]:
+    """Return ``ink`` without its specks: groups of blobs with few pixels beside the largest blob.
+
+    ``labels`` numbers the blobs of ``ink`` from 1, and ``group_of[n]`` is
+    the group of blob ``n`` (``group_of[0]``, the background's, is unused).
+    """
+    count = len(group_of) - 1
+    if count <= 1:
+        return ink
+    areas = np.bincount(labels.ravel(), minlength=count + 1)[1:]  # pixels of each blob
+    groups = group_of[1:]
+    joined = np.bincount(groups, weights=areas)[groups]  # the pixels of each blob's group
+    keep = np.concatenate([[False], joined >= _MIN_PART * areas.max()])
+    return np.where(keep[labels], ink, 0.0)
 
 
 def median_side(values: NDArray[np.floating], level: float) -> int:
