@@ -25,7 +25,15 @@ from digitcnn._exceptions import EmptyImageError
 from digitcnn._types import ImageInput
 from digitcnn._vision.greyscale import read_grey
 
-__all__ = ["BOX_SIZE", "frame_digit", "ink_and_traces", "ink_map", "median_side", "to_mnist"]
+__all__ = [
+    "BOX_SIZE",
+    "blob_traces",
+    "frame_digit",
+    "ink_and_traces",
+    "ink_map",
+    "median_side",
+    "to_mnist",
+]
 
 BOX_SIZE = 20
 """Side of the box that MNIST fits each digit into, in pixels."""
@@ -94,8 +102,33 @@ def ink_and_traces(grey: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDAr
     flat, threshold, ink = _separated(grey)
     traces, _ = ndimage.label(flat > _FAINT * threshold, structure=np.ones((3, 3)))
     labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
-    trace_of = ndimage.maximum(traces, labels, np.arange(count + 1)).astype(np.intp)
-    return _without_specks(ink, labels, trace_of), traces.astype(np.int32)
+    return _without_specks(ink, labels, blob_traces(labels, count, traces)), traces.astype(np.int32)
+
+
+def blob_traces(
+    labels: NDArray[np.integer], count: int, traces: NDArray[np.integer]
+) -> NDArray[np.intp]:
+    """Return the trace that each blob of ink lies in, by the blob's number.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray of int
+        The blobs of the ink, numbered from 1 (0 is no ink).
+    count : int
+        How many blobs there are.
+    traces : numpy.ndarray of int
+        The traces, as :func:`ink_and_traces` returns them with the ink.
+
+    Returns
+    -------
+    numpy.ndarray of intp
+        ``count + 1`` trace numbers: element ``n`` is blob ``n``'s, element
+        0 (no ink) is 0.
+    """
+    found = np.zeros(count + 1, dtype=np.intp)
+    found[labels.ravel()] = traces.ravel()  # a blob lies in one trace: any of its pixels tells
+    found[0] = 0
+    return found
 
 
 def _separated(

@@ -6,6 +6,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from digitcnn._vision.mnist_style import blob_traces
+
 __all__ = ["DigitPiece", "split_digits"]
 
 DigitPiece = tuple[slice, slice, NDArray[np.bool_]]
@@ -48,8 +50,7 @@ def split_digits(
     if traces is None:
         joined = {number: [number] for number in range(1, count + 1)}
     else:
-        trace_of = ndimage.maximum(traces, labels, np.arange(1, count + 1))
-        for number, trace in enumerate(trace_of, start=1):
+        for number, trace in enumerate(blob_traces(labels, count, traces)[1:], start=1):
             joined.setdefault(int(trace), []).append(number)
     groups: list[list[int]] = []  # blob numbers, grouped
     spans: list[list[int]] = []  # each group's [left, right) columns
