@@ -7,6 +7,8 @@ drawing, after first finding the ink: it turns the image grey, makes the
 digit light on a dark background whatever its polarity, removes uneven
 lighting with a morphological top-hat, separates ink from paper with Otsu's
 threshold, drops specks, and brings the pen stroke to MNIST's width.
+:func:`ink_and_traces` separates the ink of a number's picture the same way,
+keeping the pieces of a stroke that faded (see ``segmentation.py``).
 """
 
 from __future__ import annotations
@@ -64,17 +66,17 @@ def ink_map(grey: NDArray[np.float64]) -> NDArray[np.float64]:
     EmptyImageError
         If nothing in the image stands out from the background.
     """
-    _, _, ink = _separated(grey)
+    _, _, ink = _ink_from_paper(grey)
     labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
     return _without_specks(ink, labels, np.arange(count + 1))
 
 
 def ink_and_traces(grey: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int32]]:
-    """Return the ink of a picture without lines, and the fainter traces that join its pieces.
+    """Return the ink of a line-free picture, and the fainter traces that join its pieces.
 
     A stroke that fades (thin, lightly pressed, blurred) breaks into pieces
     where it falls below the ink's threshold, and its pieces can be as small
-    as specks. Traces are where the picture is at least half as dark as the
+    as specks. Traces are where the picture is more than half as dark as the
     ink's threshold: the pieces that one trace joins are judged together,
     kept if together they are not a speck, and are one stroke
     (``segmentation.split_digits``). The picture must be free of the
@@ -99,10 +101,10 @@ def ink_and_traces(grey: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDAr
     EmptyImageError
         If nothing in the image stands out from the background.
     """
-    flat, threshold, ink = _separated(grey)
+    flat, threshold, ink = _ink_from_paper(grey)
     traces, _ = ndimage.label(flat > _FAINT * threshold, structure=np.ones((3, 3)))
     labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
-    return _without_specks(ink, labels, blob_traces(labels, count, traces)), traces.astype(np.int32)
+    return _without_specks(ink, labels, blob_traces(labels, count, traces)), traces
 
 
 def blob_traces(
@@ -131,7 +133,7 @@ def blob_traces(
     return found
 
 
-def _separated(
+def _ink_from_paper(
     grey: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], float, NDArray[np.float64]]:
     """Return the picture light on dark without its background, the ink's threshold, the ink.
@@ -157,7 +159,7 @@ def _separated(
 def _without_specks(
     ink: NDArray[np.float64], labels: NDArray[np.int32], group_of: NDArray[np.intp]
 ) -> NDArray[np.float64]:
-    """Return ``ink`` without its specks: groups of blobs with few pixels beside the largest blob.
+    """Return ``ink`` without its specks: groups of blobs small compared with the largest blob.
 
     ``labels`` numbers the blobs of ``ink`` from 1, and ``group_of[n]`` is
     the group of blob ``n`` (``group_of[0]``, the background's, is unused).

@@ -20,7 +20,7 @@ _MIN_HEIGHT = 0.25  # groups shorter than this fraction of the tallest are speck
 def split_digits(
     ink: NDArray[np.float64], traces: NDArray[np.integer] | None = None
 ) -> list[DigitPiece]:
-    """Split ``ink`` into digits: connected blobs, merged where their columns overlap.
+    """Split ``ink`` into digits: blobs, merged where a faint trace joins them or columns overlap.
 
     Blobs that one faint trace joins are one digit (a stroke that faded into
     pieces), and so are blobs that share their columns (a broken stroke, the
@@ -33,11 +33,12 @@ def split_digits(
     Parameters
     ----------
     ink : numpy.ndarray of float
-        Light strokes on a zero background, as ``mnist_style.ink_map``
-        returns.
+        Light strokes on a zero background, as ``mnist_style.ink_map`` or
+        ``mnist_style.ink_and_traces`` returns them.
     traces : numpy.ndarray of int, optional
         The faint traces that join pieces of ink, as
-        ``mnist_style.ink_and_traces`` returns them with ``ink``.
+        ``mnist_style.ink_and_traces`` returns them with ``ink``; a blob
+        outside every trace stands alone.
 
     Returns
     -------
@@ -51,7 +52,7 @@ def split_digits(
         joined = {number: [number] for number in range(1, count + 1)}
     else:
         for number, trace in enumerate(blob_traces(labels, count, traces)[1:], start=1):
-            joined.setdefault(int(trace), []).append(number)
+            joined.setdefault(int(trace) or -number, []).append(number)
     groups: list[list[int]] = []  # blob numbers, grouped
     spans: list[list[int]] = []  # each group's [left, right) columns
     for blobs in sorted(joined.values(), key=lambda blobs: _span(boxes, blobs, 1)[0]):
