@@ -148,6 +148,39 @@ def draw_examples(
     pyplot.close(figure)
 
 
+def per_digit_needed(target: float, counts: range) -> float:
+    """Return the digit accuracy at which numbers of ``counts`` digits are exactly right ``target``
+    of the time (each count equally likely, each digit read right or wrong independently)."""
+    low, high = 0.0, 1.0
+    for _ in range(60):
+        middle = (low + high) / 2
+        low, high = (middle, high) if exactly_right(middle, counts) < target else (low, middle)
+    return high
+
+
+def exactly_right(digit_accuracy: float, counts: range) -> float:
+    """Return how often numbers of ``counts`` digits are exactly right at ``digit_accuracy``."""
+    return float(np.mean([digit_accuracy**n for n in counts]))
+
+
+def why_short(row: str, numbers: int, result: dict[str, float]) -> str:
+    """Return why ``row`` falls short of its target, from its failures."""
+    (fewest, most), _ = ROWS[row]
+    counts = range(fewest, most + 1)
+    wrong = round((1 - result["exact"]) * numbers)
+    miscounted = round(result["miscounted"] * numbers)
+    limit = "the splitting of the number" if 2 * miscounted > wrong else "the digits' reading"
+    return (
+        f"- *{row}*, {100 * (TARGETS[row] - result['exact']):.1f} points short: {wrong} of "
+        f"{numbers} numbers misread, {miscounted} with a digit too many or too few and "
+        f"{wrong - miscounted} with every digit found and one or more read as another. "
+        f"{result['digits']:.1%} of the digits are read right; at that rate a number of "
+        f"{fewest}-{most} digits is exactly right {exactly_right(result['digits'], counts):.1%} "
+        f"of the time, and {TARGETS[row]:.0%} needs {per_digit_needed(TARGETS[row], counts):.2%} "
+        f"a digit: {limit} limits this row."
+    )
+
+
 def edit_distance(a: str, b: str) -> int:
     """Return the Levenshtein distance between ``a`` and ``b``."""
     previous = list(range(len(b) + 1))
@@ -247,6 +280,10 @@ def main() -> None:
             + " | ".join(cells)
             + f" | {r['readers'][names[0]]['miscounted']:.1%} |"
         )
+    short = [r for r in rows if r["readers"][names[0]]["exact"] < r["target"]]
+    if short:
+        lines += ["", f"Why {names[0]} falls short:", ""]
+        lines += [why_short(r["row"], r["numbers"], r["readers"][names[0]]) for r in short]
     env = environment()
     lines += [
         "",
