@@ -47,12 +47,12 @@ def split_digits(
     """
     labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
     boxes = ndimage.find_objects(labels)
-    joined: dict[int, list[int]] = {}  # blob numbers (1-based) by the trace they lie in
-    if traces is None:
-        joined = {number: [number] for number in range(1, count + 1)}
-    else:
-        for number, trace in enumerate(blob_traces(labels, count, traces)[1:], start=1):
-            joined.setdefault(int(trace) or -number, []).append(number)
+    trace_of = (
+        np.zeros(count + 1, np.intp) if traces is None else blob_traces(labels, count, traces)
+    )
+    joined: dict[int, list[int]] = {}  # blob numbers (1-based) by their trace; in none, alone
+    for number in range(1, count + 1):
+        joined.setdefault(int(trace_of[number]) or -number, []).append(number)
     groups: list[list[int]] = []  # blob numbers, grouped
     spans: list[list[int]] = []  # each group's [left, right) columns
     for blobs in sorted(joined.values(), key=lambda blobs: _span(boxes, blobs, 1)[0]):
