@@ -1,11 +1,11 @@
 """Ensembles, test-time augmentation and distillation on MNIST, each from independent runs.
 
-Each run trains five networks by the default recipe with consecutive seeds
-(run 0: seeds 0-4, run 1: seeds 5-9, ...), and measures on the 10,000 MNIST
-test images:
+Each run trains five networks by the default recipe (or ``--members`` by
+``--recipe``) with consecutive seeds (run 0: seeds 0-4, run 1: seeds 5-9,
+...), and measures on the 10,000 MNIST test images:
 
-- *single*: each of the five alone (the mean of the five);
-- *ensemble of 3* and *of 5*: the first three and all five, averaged in one
+- *single*: each network alone (the mean of them);
+- *ensemble of 3* and *of 5*: the first three and all five (or all of them), averaged in one
   network (:meth:`DigitClassifier.from_members`, which is what
   ``DigitClassifier(n_models=...)`` trains);
 - *distilled*: one network trained by the default recipe, with the run's
@@ -22,6 +22,9 @@ saved file, and the accuracy on 500 test digits scanned at 10 and 8 pixels
 interrupted benchmark resumes where it was::
 
     python benchmarks/ensemble.py --runs 2
+    python benchmarks/ensemble.py --runs 2 --recipe deep --members 3
+
+The second writes ``results/ensemble-deep-3.md``.
 """
 
 from __future__ import annotations
@@ -78,8 +81,8 @@ def trained(cache: Path, name: str, make: Callable[[], DigitClassifier]) -> tupl
     return clf, seconds
 
 
-def _default(seed: int, x: np.ndarray, y: np.ndarray) -> Callable[[], DigitClassifier]:
-    return lambda: DigitClassifier(seed=seed).fit(x, y)
+def _member(recipe: str, seed: int, x: np.ndarray, y: np.ndarray) -> Callable[[], DigitClassifier]:
+    return lambda: DigitClassifier(recipe=recipe, seed=seed).fit(x, y)
 
 
 def _distilled(
@@ -123,7 +126,9 @@ def measure(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=2, help="independent runs (five seeds each)")
+    parser.add_argument("--runs", type=int, default=2, help="independent runs")
+    parser.add_argument("--recipe", default="accurate", help="the members' recipe")
+    parser.add_argument("--members", type=int, default=MEMBERS, help="networks per run")
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument(
         "--cache", type=Path, default=ROOT / "benchmarks" / ".cache", help="trained networks"
@@ -139,24 +144,28 @@ def main() -> None:
 
     runs: list[dict[str, Any]] = []
     for run in range(args.runs):
-        seeds = list(range(run * MEMBERS, (run + 1) * MEMBERS))
+        seeds = list(range(run * args.members, (run + 1) * args.members))
         members, seconds = [], []
         for seed in seeds:
             clf, took = trained(
-                args.cache, f"accurate-seed{seed}", _default(seed, x_train, y_train)
+                args.cache,
+                f"{args.recipe}-seed{seed}",
+                _member(args.recipe, seed, x_train, y_train),
             )
             members.append(clf)
             seconds.append(took)
         teacher = DigitClassifier.from_members(members)
         student, student_seconds = trained(
-            args.cache, f"distilled-seed{seeds[0]}", _distilled(seeds[0], x_train, y_train, teacher)
+            args.cache,
+            f"distilled-from-{args.recipe}-seed{seeds[0]}",
+            _distilled(seeds[0], x_train, y_train, teacher),
         )
         singles = [measure(m, x_test, y_test, scans, truth) for m in members]
         kinds: dict[str, dict[str, Any]] = {
             "single": {key: statistics.mean(s[key] for s in singles) for key in singles[0]}
             | {"train_seconds": statistics.mean(seconds)},
         }
-        for size in SIZES:
+        for size in sorted({size for size in SIZES if size < args.members} | {args.members}):
             ensemble = DigitClassifier.from_members(members[:size])
             kinds[f"ensemble of {size}"] = measure(ensemble, x_test, y_test, scans, truth) | {
                 "train_seconds": sum(seconds[:size])
@@ -200,9 +209,11 @@ def main() -> None:
             if len(runs) > 1
             else "One run; "
         )
-        + "a run is five "
-        "networks of the default recipe with consecutive seeds (run 0: seeds 0-4, run 1: 5-9), "
-        "and *single* is the mean of its five. Test accuracy on the 10,000 MNIST test images; "
+        + f"a run is {args.members} networks of the `{args.recipe}` recipe with consecutive "
+        f"seeds (run 0: seeds 0-{args.members - 1}, run 1: {args.members}-"
+        f"{2 * args.members - 1}), and *single* is the mean of them; the distilled network is "
+        "the default recipe's, taught by the ensemble of them all. "
+        "Test accuracy on the 10,000 MNIST test images; "
         f"TTA averages {len(TTA_SHIFTS)} one-pixel shifts of each image, at {len(TTA_SHIFTS)} "
         "times the cost. 10 px and 8 px: 500 test digits reduced to that many pixels a side "
         "and enlarged to 64 (`photos.low_resolution`), read by `predict_images`. Training "
@@ -210,9 +221,10 @@ def main() -> None:
         "Milliseconds per image: `score` on the test set in batches of 1,024, in this process. "
         + describe(env),
     ]
+    default = args.recipe == "accurate" and args.members == MEMBERS
     write_results(
         args.output,
-        "ensemble",
+        "ensemble" if default else f"ensemble-{args.recipe}-{args.members}",
         "Ensembles, test-time augmentation and distillation",
         "\n".join(lines) + "\n",
         {"runs": runs, "environment": env},

@@ -11,7 +11,7 @@ from digitcnn._training.networks import build_model, compiled_model
 
 
 def test_recipes_are_named_and_the_default_is_accurate() -> None:
-    assert set(RECIPES) == {"accurate", "robust", "fast", "classic"}
+    assert set(RECIPES) == {"accurate", "robust", "deep", "fast", "classic"}
     assert all(isinstance(r, Recipe) and r.name == name for name, r in RECIPES.items())
     assert DigitClassifier().recipe == "accurate"
     with pytest.raises(TypeError):
@@ -37,17 +37,40 @@ def test_classic_recipe_is_the_tutorial_network() -> None:
     ]
 
 
+def test_deep_recipe_is_the_all_convolutional_network() -> None:
+    deep = RECIPES["deep"]
+    assert dataclasses.replace(deep, name="accurate", architecture="standard", summary="") == (
+        dataclasses.replace(RECIPES["accurate"], summary="")
+    )
+    model = build_model("deep", augment=False)
+    convolutions = [layer for layer in model.layers if type(layer).__name__ == "Conv2D"]
+    assert [(c.filters, c.kernel_size, c.strides) for c in convolutions] == [
+        (32, (3, 3), (1, 1)),
+        (32, (3, 3), (1, 1)),
+        (32, (5, 5), (2, 2)),
+        (64, (3, 3), (1, 1)),
+        (64, (3, 3), (1, 1)),
+        (64, (5, 5), (2, 2)),
+        (128, (4, 4), (1, 1)),
+    ]
+    assert [c.output.shape[1] for c in convolutions] == [26, 24, 12, 10, 8, 4, 1]
+    assert not any(type(layer).__name__ == "MaxPooling2D" for layer in model.layers)
+    assert model.output.shape == (None, 10)
+
+
 def test_build_model_rejects_unknown_architecture() -> None:
     with pytest.raises(ValueError, match="architecture must be one of"):
         build_model("huge")  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("name", ["fast", "classic"])
-def test_each_recipe_learns_real_digits(name: str, train_slice: Split, test_slice: Split) -> None:
+@pytest.mark.parametrize(("name", "epochs"), [("fast", 1), ("classic", 1), ("deep", 3)])
+def test_each_recipe_learns_real_digits(
+    name: str, epochs: int, train_slice: Split, test_slice: Split
+) -> None:
     x, y = train_slice
-    clf = DigitClassifier(recipe=name, epochs=1, batch_size=32, seed=0).fit(x, y)
-    assert clf.recipe_ == dataclasses.replace(RECIPES[name], epochs=1, batch_size=32)
-    assert len(clf.history_["loss"]) == 1
+    clf = DigitClassifier(recipe=name, epochs=epochs, batch_size=32, seed=0).fit(x, y)
+    assert clf.recipe_ == dataclasses.replace(RECIPES[name], epochs=epochs, batch_size=32)
+    assert len(clf.history_["loss"]) == epochs
     assert clf.score(*test_slice) > 0.75  # chance is 0.1
 
 
