@@ -52,7 +52,7 @@ class Recipe:
         One sentence on what the recipe is for.
     low_resolution : float, default 0.0
         How many low-resolution copies of training images to add, as a
-        fraction of them: each reduced to 7-10 pixels a side, enlarged and
+        fraction of them: each reduced to 7-16 pixels a side, enlarged and
         normalised by :func:`~digitcnn.to_mnist`, as a low-resolution scan or
         a distant photo of it would be; so that such digits are read well.
     """
@@ -96,7 +96,7 @@ _ALL = (
         architecture="deep",
         summary=(
             "The default's training of a deeper network, at three times the arithmetic: "
-            "the most accurate single network, and the members of the best ensembles."
+            "the most accurate single network here, for the members of ensembles."
         ),
     ),
     Recipe(
