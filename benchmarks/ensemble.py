@@ -1,10 +1,11 @@
 """Ensembles, test-time augmentation and distillation on MNIST, each from independent runs.
 
 Each run trains five networks by the default recipe (or ``--members`` by
-``--recipe``) with consecutive seeds (run 0: seeds 0-4, run 1: seeds 5-9,
-...), and measures on the 10,000 MNIST test images:
+the ``--recipe`` given, or by several in turn) with consecutive seeds (run
+0: seeds 0-4, run 1: seeds 5-9, ...), and measures on the 10,000 MNIST test
+images:
 
-- *single*: each network alone (the mean of them);
+- *single*: each network alone (the mean of them, by recipe);
 - *ensemble of 3* and *of 5*: the first three and all five (or all of them), averaged in one
   network (:meth:`DigitClassifier.from_members`, which is what
   ``DigitClassifier(n_models=...)`` trains);
@@ -22,11 +23,13 @@ saved file, and the accuracy on 500 test digits scanned at 10 and 8 pixels
 interrupted benchmark resumes where it was::
 
     python benchmarks/ensemble.py --runs 2
-    python benchmarks/ensemble.py --runs 2 --recipe deep --members 3 --no-distil
+    python benchmarks/ensemble.py --runs 2 --recipe deep accurate --members 4 --no-distil
 
-The second writes ``results/ensemble-deep-3.md``, without the distilled
-network (``--no-distil``), whose teacher's forward passes would cost about
-as much as a member's training.
+The second trains two networks of the ``"deep"`` recipe and two of the
+default's in each run (deep seeds 0 and 2, default seeds 1 and 3; then 4 and
+6, 5 and 7) and writes ``results/ensemble-deep-accurate-4.md``, without the
+distilled network (``--no-distil``), whose teacher's forward passes would
+cost about as much as a deep network's training.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from photos import low_resolution
 
 from digitcnn import DigitClassifier, load_mnist
 from digitcnn._forward import TTA_SHIFTS
+from digitcnn._training.recipes import DEFAULT_RECIPE
 
 MEMBERS = 5
 SIZES = (3, 5)
@@ -129,7 +133,9 @@ def measure(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2, help="independent runs")
-    parser.add_argument("--recipe", default="accurate", help="the members' recipe")
+    parser.add_argument(
+        "--recipe", nargs="+", default=[DEFAULT_RECIPE], help="the members' recipes, in turn"
+    )
     parser.add_argument("--members", type=int, default=MEMBERS, help="networks per run")
     parser.add_argument(
         "--distil",
@@ -153,20 +159,23 @@ def main() -> None:
     runs: list[dict[str, Any]] = []
     for run in range(args.runs):
         seeds = list(range(run * args.members, (run + 1) * args.members))
+        recipes = [args.recipe[i % len(args.recipe)] for i in range(args.members)]
         members, seconds = [], []
-        for seed in seeds:
+        for recipe, seed in zip(recipes, seeds, strict=True):
             clf, took = trained(
-                args.cache,
-                f"{args.recipe}-seed{seed}",
-                _member(args.recipe, seed, x_train, y_train),
+                args.cache, f"{recipe}-seed{seed}", _member(recipe, seed, x_train, y_train)
             )
             members.append(clf)
             seconds.append(took)
         singles = [measure(m, x_test, y_test, scans, truth) for m in members]
-        kinds: dict[str, dict[str, Any]] = {
-            "single": {key: statistics.mean(s[key] for s in singles) for key in singles[0]}
-            | {"train_seconds": statistics.mean(seconds)},
-        }
+        kinds: dict[str, dict[str, Any]] = {}
+        for recipe in args.recipe:
+            mine = [i for i, r in enumerate(recipes) if r == recipe]
+            name = "single" if len(args.recipe) == 1 else f"single ({recipe})"
+            kinds[name] = {
+                key: statistics.mean(singles[i][key] for i in mine) for key in singles[0]
+            }
+            kinds[name]["train_seconds"] = statistics.mean(seconds[i] for i in mine)
         for size in sorted({size for size in SIZES if size < args.members} | {args.members}):
             ensemble = DigitClassifier.from_members(members[:size])
             kinds[f"ensemble of {size}"] = measure(ensemble, x_test, y_test, scans, truth) | {
@@ -175,17 +184,21 @@ def main() -> None:
         if args.distil:
             student, student_seconds = trained(
                 args.cache,
-                f"distilled-from-{args.recipe}-seed{seeds[0]}",
+                f"distilled-from-{'-'.join(args.recipe)}-seed{seeds[0]}",
                 _distilled(seeds[0], x_train, y_train, DigitClassifier.from_members(members)),
             )
             kinds["distilled"] = measure(student, x_test, y_test, scans, truth) | {
                 "train_seconds": student_seconds
             }
-        runs.append({"run": run, "seeds": seeds, "kinds": kinds, "singles": singles})
+        runs.append(
+            {"run": run, "seeds": seeds, "recipes": recipes, "kinds": kinds, "singles": singles}
+        )
         print(json.dumps(runs[-1]["kinds"], indent=1), flush=True)
 
     names = list(runs[0]["kinds"])
-    single_ms = statistics.mean(r["kinds"]["single"]["ms_per_image"] for r in runs)
+    base = DEFAULT_RECIPE if DEFAULT_RECIPE in args.recipe else args.recipe[0]
+    baseline = "single" if len(args.recipe) == 1 else f"single ({base})"
+    single_ms = statistics.mean(r["kinds"][baseline]["ms_per_image"] for r in runs)
 
     def each(name: str, key: str, form: str) -> str:
         values = [r["kinds"][name][key] for r in runs]
@@ -217,9 +230,12 @@ def main() -> None:
             if len(runs) > 1
             else "One run; "
         )
-        + f"a run is {args.members} networks of the `{args.recipe}` recipe with consecutive "
-        f"seeds (run 0: seeds 0-{args.members - 1}, run 1: {args.members}-"
-        f"{2 * args.members - 1}), and *single* is the mean of them"
+        + f"a run is {args.members} networks of the "
+        + " and ".join(f"`{r}`" for r in args.recipe)
+        + (" recipes in turn" if len(args.recipe) > 1 else " recipe")
+        + f" with consecutive seeds (run 0: seeds 0-{args.members - 1}, run 1: "
+        f"{args.members}-{2 * args.members - 1}), and *single* is the mean of them"
+        + (" by recipe" if len(args.recipe) > 1 else "")
         + (
             "; the distilled network is the default recipe's, taught by the ensemble of them all. "
             if args.distil
@@ -227,16 +243,17 @@ def main() -> None:
         )
         + "Test accuracy on the 10,000 MNIST test images; "
         f"TTA averages {len(TTA_SHIFTS)} one-pixel shifts of each image, at {len(TTA_SHIFTS)} "
-        "times the cost. 10 px and 8 px: 500 test digits reduced to that many pixels a side "
+        f"times the cost; *cost* is the time per image as a ratio to *{baseline}*'s. "
+        "10 px and 8 px: 500 test digits reduced to that many pixels a side "
         "and enlarged to 64 (`photos.low_resolution`), read by `predict_images`. Training "
         "time: an ensemble's is its members'; a distilled network's excludes its teacher's. "
         "Milliseconds per image: `score` on the test set in batches of 1,024, in this process. "
         + describe(env),
     ]
-    default = args.recipe == "accurate" and args.members == MEMBERS
+    default = args.recipe == [DEFAULT_RECIPE] and args.members == MEMBERS
     write_results(
         args.output,
-        "ensemble" if default else f"ensemble-{args.recipe}-{args.members}",
+        "ensemble" if default else f"ensemble-{'-'.join(args.recipe)}-{args.members}",
         "Ensembles, test-time augmentation and distillation",
         "\n".join(lines) + "\n",
         {"runs": runs, "environment": env},
