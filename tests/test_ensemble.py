@@ -146,17 +146,26 @@ def test_n_models_is_checked_by_fit(
         DigitClassifier(n_models=n_models).fit(*train_slice)  # type: ignore[arg-type]
 
 
-def test_from_members_needs_two_fitted_members_of_one_recipe(
-    ensemble: DigitClassifier, twin: DigitClassifier
-) -> None:
+def test_from_members_needs_two_fitted_members(ensemble: DigitClassifier) -> None:
     with pytest.raises(TypeError, match="at least two"):
         DigitClassifier.from_members([ensemble])
     with pytest.raises(TypeError, match="at least two"):
         DigitClassifier.from_members([ensemble, "model"])  # type: ignore[list-item]
     with pytest.raises(NotFittedError):
         DigitClassifier.from_members([ensemble, DigitClassifier()])
-    with pytest.raises(ValueError, match="same recipe"):
-        DigitClassifier.from_members([ensemble, twin])
+
+
+def test_members_of_several_recipes_join_and_save_as_one_network(
+    ensemble: DigitClassifier, twin: DigitClassifier, test_slice: Split, tmp_path: Path
+) -> None:
+    mixed = DigitClassifier.from_members([ensemble, twin])  # "fast" networks and the default's
+    assert (mixed.n_models, mixed.recipe_) == (4, ensemble.recipe_)
+    x = test_slice[0]
+    both = (ensemble.predict_proba(x) + twin.predict_proba(x)) / 2  # two votes each
+    np.testing.assert_allclose(mixed.predict_proba(x), both, atol=1e-6)
+    mixed.save(tmp_path / "mixed.keras")
+    loaded = DigitClassifier.load(tmp_path / "mixed.keras")
+    np.testing.assert_allclose(loaded.predict_proba(x), both, atol=1e-6)
 
 
 KILLED_IN_THE_SECOND_MEMBER = f"""

@@ -331,26 +331,29 @@ class DigitClassifier(ParamsMixin, BaseDigitClassifier):
 
         This is what ``fit`` makes with ``n_models`` greater than 1, for
         classifiers trained separately: on several machines, one a day, or
-        to try ensembles of several sizes from the same networks. An
-        ensemble among the members gives each of its networks a vote.
+        to try ensembles of several sizes from the same networks, or to join
+        networks of several recipes (the ``"deep"`` recipe's beside the
+        default's). An ensemble among the members gives each of its networks
+        a vote.
 
         Parameters
         ----------
         members : sequence of DigitClassifier
-            At least two fitted classifiers trained by the same recipe.
+            At least two fitted classifiers.
 
         Returns
         -------
         DigitClassifier
             A fitted classifier whose ``n_models`` is the number of networks,
-            with the first member's other hyperparameters and recipe, and
-            the mean of the members' histories.
+            with the first member's other hyperparameters and recipe (which a
+            clone's ``fit`` trains every member by), and the mean of the
+            members' histories.
 
         Raises
         ------
-        TypeError, ValueError
-            If there are fewer than two members, one is not a
-            DigitClassifier, or their recipes differ.
+        TypeError
+            If there are fewer than two members, or one is not a
+            DigitClassifier.
         NotFittedError
             If a member is not fitted.
         """
@@ -361,12 +364,6 @@ class DigitClassifier(ParamsMixin, BaseDigitClassifier):
             )
         for member in chosen:
             member._check_fitted()
-        recipes = {member.recipe_ for member in chosen}
-        if len(recipes) > 1:
-            raise ValueError(
-                "members must be trained by the same recipe, which the ensemble's file "
-                f"records; got {sorted(r.name for r in recipes)} with their settings"
-            )
         network = ensemble_network([member.model_ for member in chosen])
         first = chosen[0]
         ensemble = cls(**{**first.get_params(), "n_models": len(ensemble_members(network))})

@@ -116,10 +116,15 @@ def continued_history(before: History, after: History) -> History:
 
 
 def mean_history(histories: Sequence[History]) -> History:
-    """Return the per-epoch mean of the members' histories, for the keys all of them have."""
+    """Return the per-epoch mean of the members' histories, for the keys and epochs all have.
+
+    Members trained for different numbers of epochs (joined by ``from_members``)
+    are averaged over the epochs of the shortest.
+    """
     keys = set.intersection(*(set(history) for history in histories))
+    epochs = min((len(v) for history in histories for v in history.values()), default=0)
     return {
-        key: [float(v) for v in np.mean([history[key] for history in histories], axis=0)]
+        key: [float(v) for v in np.mean([h[key][:epochs] for h in histories], axis=0)]
         for key in sorted(keys)
     }
 
