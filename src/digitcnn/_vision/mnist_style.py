@@ -6,8 +6,7 @@ mass at the centre. :func:`to_mnist` does the same to a photo, a scan or a
 drawing, after first finding the ink: it turns the image grey, makes the
 digit light on a dark background whatever its polarity, removes uneven
 lighting with a morphological top-hat, separates ink from paper with Otsu's
-threshold, drops specks, keeps the soft edges of the strokes left, and brings
-the pen stroke to MNIST's width.
+threshold, drops specks, and brings the pen stroke to MNIST's width.
 :func:`ink_and_traces` separates the ink of a number's picture the same way,
 keeping the pieces of a stroke that faded (see ``segmentation.py``).
 """
@@ -45,19 +44,12 @@ _CENTRE = 14.0  # MNIST's mean centre of mass, row and column (measured on the t
 _STROKE = 2.8  # MNIST's median stroke width at the 20-pixel scale (measured likewise)
 _MIN_CONTRAST = 0.15  # ink must stand this far above the background on the [0, 1] scale
 _MIN_PART = 0.05  # ink blobs smaller than this fraction of the largest are specks
-_FAINT = 0.5  # this fraction of the ink's threshold: where a stroke's soft edge ends, and a
-# trace at it joins the pieces of a faded stroke
+_FAINT = 0.5  # a trace this fraction of the ink's threshold joins the pieces of a faded stroke
 _TOPHAT_FRACTION = 1 / 3  # the background-removal window, as a fraction of the shorter side
 
 
 def ink_map(grey: NDArray[np.float64]) -> NDArray[np.float64]:
     """Return the ink of a greyscale image: light strokes on a zero background.
-
-    Ink is what stands above Otsu's threshold once the paper is removed, less
-    the specks. Each stroke kept is then drawn with its soft edge, down to
-    half the threshold: a blurred digit (a low-resolution scan, a distant
-    photo) keeps the faint parts of its strokes that the threshold alone
-    would cut, and does not fall apart.
 
     Parameters
     ----------
@@ -74,15 +66,9 @@ def ink_map(grey: NDArray[np.float64]) -> NDArray[np.float64]:
     EmptyImageError
         If nothing in the image stands out from the background.
     """
-    flat, threshold, strong = _paper_removed(grey)
-    ink = _ink_above(flat, threshold, strong)
+    _, _, ink = _ink_from_paper(grey)
     labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
-    kept = _without_specks(ink, labels, np.arange(count + 1))
-    edges, count = ndimage.label(flat > _FAINT * threshold, structure=np.ones((3, 3)))
-    stroke = np.zeros(count + 1, dtype=bool)
-    stroke[edges[kept > 0]] = True  # the soft edges around the strokes kept, not around specks
-    stroke[0] = False
-    return np.where(stroke[edges], _ink_above(flat, _FAINT * threshold, strong), 0.0)
+    return _without_specks(ink, labels, np.arange(count + 1))
 
 
 def ink_and_traces(grey: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int32]]:
@@ -115,8 +101,7 @@ def ink_and_traces(grey: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDAr
     EmptyImageError
         If nothing in the image stands out from the background.
     """
-    flat, threshold, strong = _paper_removed(grey)
-    ink = _ink_above(flat, threshold, strong)
+    flat, threshold, ink = _ink_from_paper(grey)
     traces, _ = ndimage.label(flat > _FAINT * threshold, structure=np.ones((3, 3)))
     labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
     return _without_specks(ink, labels, blob_traces(labels, count, traces)), traces
@@ -148,10 +133,10 @@ def blob_traces(
     return found
 
 
-def _paper_removed(grey: NDArray[np.float64]) -> tuple[NDArray[np.float64], float, float]:
-    """Return the picture light on dark without its background, the ink's threshold, full ink.
-
-    Full ink is the level of the strongest tenth of what stands above the threshold.
+def _ink_from_paper(
+    grey: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], float, NDArray[np.float64]]:
+    """Return the picture light on dark without its background, the ink's threshold, the ink.
 
     Raises
     ------
@@ -166,12 +151,9 @@ def _paper_removed(grey: NDArray[np.float64]) -> tuple[NDArray[np.float64], floa
     if flat.max() < _MIN_CONTRAST:
         raise EmptyImageError("the image has no ink: nothing stands out from the background")
     threshold = max(float(threshold_otsu(flat)), _MIN_CONTRAST / 2)
-    return flat, threshold, float(np.percentile(flat[flat > threshold], 90))
-
-
-def _ink_above(flat: NDArray[np.float64], level: float, strong: float) -> NDArray[np.float64]:
-    """Return ``flat`` scaled so that ``level`` is no ink (0) and ``strong`` full ink (1)."""
-    return np.clip((flat - level) / max(strong - level, 1e-6), 0.0, 1.0)
+    strong = float(np.percentile(flat[flat > threshold], 90))
+    ink: NDArray[np.float64] = np.clip((flat - threshold) / max(strong - threshold, 1e-6), 0, 1)
+    return flat, threshold, ink
 
 
 def _without_specks(
