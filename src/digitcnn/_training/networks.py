@@ -80,11 +80,15 @@ _BN_MOMENTUM = 0.9  # faster than Keras's 0.99, so that short trainings get usab
 _WARMUP_FRACTION = 0.1
 
 
-def _pool_norm_relu(x: Any, name: str) -> Any:
-    """Return 2x2 max-pooling, batch normalisation and ReLU of ``x``."""
-    x = layers.MaxPooling2D(name=f"{name}_pool")(x)
+def _norm_relu(x: Any, name: str) -> Any:
+    """Return batch normalisation and ReLU of ``x``, named ``{name}_bn`` and ``{name}_relu``."""
     x = layers.BatchNormalization(momentum=_BN_MOMENTUM, name=f"{name}_bn")(x)
     return layers.ReLU(name=f"{name}_relu")(x)
+
+
+def _pool_norm_relu(x: Any, name: str) -> Any:
+    """Return 2x2 max-pooling, batch normalisation and ReLU of ``x``."""
+    return _norm_relu(layers.MaxPooling2D(name=f"{name}_pool")(x), name)
 
 
 def _augment(x: Any) -> Any:
@@ -101,9 +105,7 @@ def _standard(x: Any) -> Any:
     x = layers.Conv2D(64, 3, use_bias=False, name="conv3")(x)  # 10 -> 8
     x = _pool_norm_relu(x, "block2")  # 8 -> 4
     x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(128, use_bias=False, name="dense")(x)
-    x = layers.BatchNormalization(momentum=_BN_MOMENTUM, name="dense_bn")(x)
-    x = layers.ReLU(name="dense_relu")(x)
+    x = _norm_relu(layers.Dense(128, use_bias=False, name="dense")(x), "dense")
     return layers.Dropout(0.4, name="dropout")(x)
 
 
@@ -113,9 +115,7 @@ def _small(x: Any) -> Any:
     x = layers.Conv2D(32, 3, use_bias=False, name="conv2")(x)  # 12 -> 10
     x = _pool_norm_relu(x, "block2")  # 10 -> 5
     x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(64, use_bias=False, name="dense")(x)
-    x = layers.BatchNormalization(momentum=_BN_MOMENTUM, name="dense_bn")(x)
-    return layers.ReLU(name="dense_relu")(x)
+    return _norm_relu(layers.Dense(64, use_bias=False, name="dense")(x), "dense")
 
 
 def _classic(x: Any) -> Any:
@@ -130,8 +130,7 @@ def _conv_norm_relu(x: Any, filters: int, size: int, name: str, *, strides: int 
     """Return a convolution of ``x`` (halving it with ``strides=2``), batch-normalised, ReLU."""
     padding = "same" if strides > 1 else "valid"
     x = layers.Conv2D(filters, size, strides=strides, padding=padding, use_bias=False, name=name)(x)
-    x = layers.BatchNormalization(momentum=_BN_MOMENTUM, name=f"{name}_bn")(x)
-    return layers.ReLU(name=f"{name}_relu")(x)
+    return _norm_relu(x, name)
 
 
 def _deep(x: Any) -> Any:
