@@ -92,9 +92,17 @@ def _member(recipe: str, seed: int, x: np.ndarray, y: np.ndarray) -> Callable[[]
 
 
 def _distilled(
-    seed: int, x: np.ndarray, y: np.ndarray, teacher: DigitClassifier
+    seed: int, x: np.ndarray, y: np.ndarray, members: list[DigitClassifier]
 ) -> Callable[[], DigitClassifier]:
-    return lambda: DigitClassifier(seed=seed).fit(x, y, teacher=teacher)
+    """Return how to train the student; its teacher, the members' ensemble, is built only then."""
+    return lambda: DigitClassifier(seed=seed).fit(
+        x, y, teacher=DigitClassifier.from_members(members)
+    )
+
+
+def single_row(recipe: str, recipes: list[str]) -> str:
+    """Return the name of the row of ``recipe``'s single networks among ``recipes``'."""
+    return "single" if len(recipes) == 1 else f"single ({recipe})"
 
 
 def measure(
@@ -171,7 +179,7 @@ def main() -> None:
         kinds: dict[str, dict[str, Any]] = {}
         for recipe in args.recipe:
             mine = [i for i, r in enumerate(recipes) if r == recipe]
-            name = "single" if len(args.recipe) == 1 else f"single ({recipe})"
+            name = single_row(recipe, args.recipe)
             kinds[name] = {
                 key: statistics.mean(singles[i][key] for i in mine) for key in singles[0]
             }
@@ -185,7 +193,7 @@ def main() -> None:
             student, student_seconds = trained(
                 args.cache,
                 f"distilled-from-{'-'.join(args.recipe)}-seed{seeds[0]}",
-                _distilled(seeds[0], x_train, y_train, DigitClassifier.from_members(members)),
+                _distilled(seeds[0], x_train, y_train, members),
             )
             kinds["distilled"] = measure(student, x_test, y_test, scans, truth) | {
                 "train_seconds": student_seconds
@@ -196,8 +204,9 @@ def main() -> None:
         print(json.dumps(runs[-1]["kinds"], indent=1), flush=True)
 
     names = list(runs[0]["kinds"])
-    base = DEFAULT_RECIPE if DEFAULT_RECIPE in args.recipe else args.recipe[0]
-    baseline = "single" if len(args.recipe) == 1 else f"single ({base})"
+    baseline = single_row(
+        DEFAULT_RECIPE if DEFAULT_RECIPE in args.recipe else args.recipe[0], args.recipe
+    )
     single_ms = statistics.mean(r["kinds"][baseline]["ms_per_image"] for r in runs)
 
     def each(name: str, key: str, form: str) -> str:
