@@ -92,10 +92,10 @@ def _member(recipe: str, seed: int, x: np.ndarray, y: np.ndarray) -> Callable[[]
 
 
 def _distilled(
-    seed: int, x: np.ndarray, y: np.ndarray, members: list[DigitClassifier]
+    recipe: str, seed: int, x: np.ndarray, y: np.ndarray, members: list[DigitClassifier]
 ) -> Callable[[], DigitClassifier]:
     """Return how to train the student; its teacher, the members' ensemble, is built only then."""
-    return lambda: DigitClassifier(seed=seed).fit(
+    return lambda: DigitClassifier(recipe=recipe, seed=seed).fit(
         x, y, teacher=DigitClassifier.from_members(members)
     )
 
@@ -149,8 +149,9 @@ def main() -> None:
         "--distil",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="also distil each run's ensemble into one network of the default recipe",
+        help="also distil each run's ensemble into one network of the --student recipe",
     )
+    parser.add_argument("--student", default=DEFAULT_RECIPE, help="the distilled network's recipe")
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument(
         "--cache", type=Path, default=ROOT / "benchmarks" / ".cache", help="trained networks"
@@ -164,6 +165,7 @@ def main() -> None:
     scans = {px: [low_resolution(x_test[i], px) for i in chosen] for px in LOW_RESOLUTIONS}
     truth = y_test[chosen]
 
+    student_prefix = "" if args.student == DEFAULT_RECIPE else f"{args.student}-"
     runs: list[dict[str, Any]] = []
     for run in range(args.runs):
         seeds = list(range(run * args.members, (run + 1) * args.members))
@@ -192,8 +194,8 @@ def main() -> None:
         if args.distil:
             student, student_seconds = trained(
                 args.cache,
-                f"distilled-from-{'-'.join(args.recipe)}-seed{seeds[0]}",
-                _distilled(seeds[0], x_train, y_train, members),
+                f"{student_prefix}distilled-from-{'-'.join(args.recipe)}-seed{seeds[0]}",
+                _distilled(args.student, seeds[0], x_train, y_train, members),
             )
             kinds["distilled"] = measure(student, x_test, y_test, scans, truth) | {
                 "train_seconds": student_seconds
@@ -246,7 +248,8 @@ def main() -> None:
         f"{args.members}-{2 * args.members - 1}), and *single* is the mean of them"
         + (" by recipe" if len(args.recipe) > 1 else "")
         + (
-            "; the distilled network is the default recipe's, taught by the ensemble of them all. "
+            f"; the distilled network is the `{args.student}` recipe's, with the run's first "
+            "seed, taught by the ensemble of them all. "
             if args.distil
             else " (no distilled network here: `--no-distil`). "
         )
@@ -260,9 +263,10 @@ def main() -> None:
         + describe(env),
     ]
     default = args.recipe == [DEFAULT_RECIPE] and args.members == MEMBERS
+    name = "ensemble" if default else f"ensemble-{'-'.join(args.recipe)}-{args.members}"
     write_results(
         args.output,
-        "ensemble" if default else f"ensemble-{'-'.join(args.recipe)}-{args.members}",
+        name + (f"-{args.student}-student" if args.distil and student_prefix else ""),
         "Ensembles, test-time augmentation and distillation",
         "\n".join(lines) + "\n",
         {"runs": runs, "environment": env},

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import keras
 import numpy as np
 import pytest
 from conftest import Split
@@ -11,7 +12,7 @@ from digitcnn._training.networks import build_model, compiled_model
 
 
 def test_recipes_are_named_and_the_default_is_accurate() -> None:
-    assert set(RECIPES) == {"accurate", "robust", "deep", "fast", "classic"}
+    assert set(RECIPES) == {"accurate", "robust", "deep", "slim", "fast", "classic"}
     assert all(isinstance(r, Recipe) and r.name == name for name, r in RECIPES.items())
     assert DigitClassifier().recipe == "accurate"
     with pytest.raises(TypeError):
@@ -58,12 +59,28 @@ def test_deep_recipe_is_the_all_convolutional_network() -> None:
     assert model.output.shape == (None, 10)
 
 
+def test_slim_recipe_is_the_deep_network_at_half_the_width() -> None:
+    slim = RECIPES["slim"]
+    assert dataclasses.replace(slim, name="deep", architecture="deep", summary="") == (
+        dataclasses.replace(RECIPES["deep"], summary="")
+    )
+    deep, narrow = build_model("deep", augment=False), build_model("slim", augment=False)
+    assert [type(layer) for layer in narrow.layers] == [type(layer) for layer in deep.layers]
+    for wide, half in zip(deep.layers, narrow.layers, strict=True):
+        if isinstance(half, keras.layers.Conv2D):
+            assert (half.filters, half.kernel_size) == (wide.filters // 2, wide.kernel_size)
+    # fewer weights (and, by the benchmark, less arithmetic) than the default's network
+    assert narrow.count_params() < build_model("standard", augment=False).count_params()
+
+
 def test_build_model_rejects_unknown_architecture() -> None:
     with pytest.raises(ValueError, match="architecture must be one of"):
         build_model("huge")  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("name", "epochs"), [("fast", 1), ("classic", 1), ("deep", 3)])
+@pytest.mark.parametrize(
+    ("name", "epochs"), [("fast", 1), ("classic", 1), ("deep", 3), ("slim", 3)]
+)
 def test_each_recipe_learns_real_digits(
     name: str, epochs: int, train_slice: Split, test_slice: Split
 ) -> None:

@@ -20,7 +20,7 @@ MNISTSplits = tuple[
 ]
 """``((x_train, y_train), (x_test, y_test))``, as returned by :func:`~digitcnn.load_mnist`."""
 
-Architecture = Literal["standard", "small", "classic", "deep"]
+Architecture = Literal["standard", "small", "classic", "deep", "slim"]
 """Names of the network architectures."""
 
 Schedule = Literal["warmup_cosine", "constant"]

@@ -133,15 +133,24 @@ def _conv_norm_relu(x: Any, filters: int, size: int, name: str, *, strides: int 
     return _norm_relu(x, name)
 
 
-def _deep(x: Any) -> Any:
-    for stage, filters in ((1, 32), (2, 64)):  # 28 -> 26 -> 24 -> 12, then 12 -> 10 -> 8 -> 4
+def _all_convolutional(x: Any, widths: tuple[int, int, int]) -> Any:
+    """Return the features of the ``"deep"`` design with ``widths`` filters in its three stages."""
+    for stage, filters in enumerate(widths[:2], 1):  # 28 -> 26 -> 24 -> 12, 12 -> 10 -> 8 -> 4
         x = _conv_norm_relu(x, filters, 3, f"conv{stage}a")
         x = _conv_norm_relu(x, filters, 3, f"conv{stage}b")
         x = _conv_norm_relu(x, filters, 5, f"conv{stage}c", strides=2)
         x = layers.Dropout(0.4, name=f"dropout{stage}")(x)
-    x = _conv_norm_relu(x, 128, 4, "conv3")  # 4 -> 1
+    x = _conv_norm_relu(x, widths[2], 4, "conv3")  # 4 -> 1
     x = layers.Flatten(name="flatten")(x)
     return layers.Dropout(0.4, name="dropout")(x)
+
+
+def _deep(x: Any) -> Any:
+    return _all_convolutional(x, (32, 64, 128))
+
+
+def _slim(x: Any) -> Any:
+    return _all_convolutional(x, (16, 32, 64))
 
 
 _FEATURES: dict[str, Callable[[Any], Any]] = {
@@ -149,6 +158,7 @@ _FEATURES: dict[str, Callable[[Any], Any]] = {
     "small": _small,
     "classic": _classic,
     "deep": _deep,
+    "slim": _slim,
 }
 
 

@@ -99,6 +99,12 @@ _ALL = (
             "the most accurate single network here, for the members of ensembles."
         ),
     ),
+    dataclasses.replace(
+        _ACCURATE,
+        name="slim",
+        architecture="slim",
+        summary="The deep recipe's network at half the width, below the default's arithmetic.",
+    ),
     Recipe(
         name="fast",
         architecture="small",

@@ -6,13 +6,17 @@ mass at the centre. :func:`to_mnist` does the same to a photo, a scan or a
 drawing, after first finding the ink: it turns the image grey, makes the
 digit light on a dark background whatever its polarity, removes uneven
 lighting with a morphological top-hat, separates ink from paper with Otsu's
-threshold, drops specks, and brings the pen stroke to MNIST's width.
+threshold, drops specks, and brings the pen stroke to MNIST's width. A
+blurred picture (a low-resolution scan, a distant photo) keeps its strokes'
+soft edges down to half the threshold, where the threshold alone would
+break its thin strokes into pieces.
 :func:`ink_and_traces` separates the ink of a number's picture the same way,
 keeping the pieces of a stroke that faded (see ``segmentation.py``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -44,12 +48,36 @@ _CENTRE = 14.0  # MNIST's mean centre of mass, row and column (measured on the t
 _STROKE = 2.8  # MNIST's median stroke width at the 20-pixel scale (measured likewise)
 _MIN_CONTRAST = 0.15  # ink must stand this far above the background on the [0, 1] scale
 _MIN_PART = 0.05  # ink blobs smaller than this fraction of the largest are specks
-_FAINT = 0.5  # a trace this fraction of the ink's threshold joins the pieces of a faded stroke
+_FAINT = 0.5  # this fraction of the ink's threshold: traces, and a blurred picture's soft edges
 _TOPHAT_FRACTION = 1 / 3  # the background-removal window, as a fraction of the shorter side
+_BLURRED = 0.12  # ink edges this fraction of the ink's height wide or wider: a blurred picture
+
+
+@dataclasses.dataclass(frozen=True)
+class _Separation:
+    """A picture light on dark without its background, and the levels that tell its ink."""
+
+    flat: NDArray[np.float64]
+    threshold: float  # Otsu's threshold between paper and ink
+    strong: float  # the level of strong ink, which becomes 1
+
+    def ink(self, fraction: float = 1.0) -> NDArray[np.float64]:
+        """Return the ink above ``fraction`` of the threshold, on [0, 1] up to strong ink."""
+        level = fraction * self.threshold
+        ink: NDArray[np.float64] = np.clip(
+            (self.flat - level) / max(self.strong - level, 1e-6), 0, 1
+        )
+        return ink
 
 
 def ink_map(grey: NDArray[np.float64]) -> NDArray[np.float64]:
     """Return the ink of a greyscale image: light strokes on a zero background.
+
+    Ink is what stands above Otsu's threshold between paper and ink, without
+    specks. In a blurred picture, whose ink's edges are wide for its height
+    (a digit scanned at a low resolution or photographed from afar), the
+    strokes keep their soft edges down to half the threshold: a thin stroke
+    that fades below it stays whole.
 
     Parameters
     ----------
@@ -66,9 +94,29 @@ def ink_map(grey: NDArray[np.float64]) -> NDArray[np.float64]:
     EmptyImageError
         If nothing in the image stands out from the background.
     """
-    _, _, ink = _ink_from_paper(grey)
+    separation = _ink_from_paper(grey)
+    ink = separation.ink()
     labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
-    return _without_specks(ink, labels, np.arange(count + 1))
+    kept = _without_specks(ink, labels, np.arange(count + 1))
+    if not _is_blurred(separation, kept > 0):
+        return kept
+    # the soft edges of the kept strokes, not the faint paper lines or specks further away
+    near = ndimage.binary_dilation(kept > 0, disk(max(1, round(_stroke_width(kept)))))
+    return np.where(near, separation.ink(_FAINT), 0.0)
+
+
+def _is_blurred(separation: _Separation, ink: NDArray[np.bool_]) -> bool:
+    """Return whether the edges of ``ink`` are wide for its height, as in a blurred picture.
+
+    An edge's width is how far the picture takes to rise from paper to strong
+    ink at its steepest: the strong ink's level over the median gradient on
+    the outline of ``ink``.
+    """
+    outline = ink & ~ndimage.binary_erosion(ink)
+    slope = np.hypot(ndimage.sobel(separation.flat, 0), ndimage.sobel(separation.flat, 1)) / 8
+    edge = separation.strong / max(float(np.median(slope[outline])), 1e-6)
+    rows = np.flatnonzero(ink.any(axis=1))
+    return bool(edge > _BLURRED * (rows[-1] - rows[0] + 1))
 
 
 def ink_and_traces(grey: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int32]]:
@@ -101,8 +149,11 @@ def ink_and_traces(grey: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDAr
     EmptyImageError
         If nothing in the image stands out from the background.
     """
-    flat, threshold, ink = _ink_from_paper(grey)
-    traces, _ = ndimage.label(flat > _FAINT * threshold, structure=np.ones((3, 3)))
+    separation = _ink_from_paper(grey)
+    ink = separation.ink()
+    traces, _ = ndimage.label(
+        separation.flat > _FAINT * separation.threshold, structure=np.ones((3, 3))
+    )
     labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
     return _without_specks(ink, labels, blob_traces(labels, count, traces)), traces
 
@@ -133,10 +184,8 @@ def blob_traces(
     return found
 
 
-def _ink_from_paper(
-    grey: NDArray[np.float64],
-) -> tuple[NDArray[np.float64], float, NDArray[np.float64]]:
-    """Return the picture light on dark without its background, the ink's threshold, the ink.
+def _ink_from_paper(grey: NDArray[np.float64]) -> _Separation:
+    """Return the picture light on dark without its background, and its ink's levels.
 
     Raises
     ------
@@ -151,9 +200,7 @@ def _ink_from_paper(
     if flat.max() < _MIN_CONTRAST:
         raise EmptyImageError("the image has no ink: nothing stands out from the background")
     threshold = max(float(threshold_otsu(flat)), _MIN_CONTRAST / 2)
-    strong = float(np.percentile(flat[flat > threshold], 90))
-    ink: NDArray[np.float64] = np.clip((flat - threshold) / max(strong - threshold, 1e-6), 0, 1)
-    return flat, threshold, ink
+    return _Separation(flat, threshold, float(np.percentile(flat[flat > threshold], 90)))
 
 
 def _without_specks(
