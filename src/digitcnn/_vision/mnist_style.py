@@ -50,7 +50,7 @@ _MIN_CONTRAST = 0.15  # ink must stand this far above the background on the [0, 
 _MIN_PART = 0.05  # ink blobs smaller than this fraction of the largest are specks
 _FAINT = 0.5  # this fraction of the ink's threshold: traces, and a blurred picture's soft edges
 _TOPHAT_FRACTION = 1 / 3  # the background-removal window, as a fraction of the shorter side
-_BLURRED = 0.12  # ink edges this fraction of the ink's height wide or wider: a blurred picture
+_BLURRED = 0.12  # ink edges wider than this fraction of the ink's height: a blurred picture
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,25 +98,28 @@ def ink_map(grey: NDArray[np.float64]) -> NDArray[np.float64]:
     ink = separation.ink()
     labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
     kept = _without_specks(ink, labels, np.arange(count + 1))
-    if not _is_blurred(separation, kept > 0):
+    rows = np.flatnonzero(kept.any(axis=1))
+    edge = _edge_width(separation, kept > 0)
+    if edge <= _BLURRED * (rows[-1] - rows[0] + 1):
         return kept
     # the soft edges of the kept strokes, not the faint paper lines or specks further away
-    near = ndimage.binary_dilation(kept > 0, disk(max(1, round(_stroke_width(kept)))))
+    near = ndimage.distance_transform_edt(kept == 0) <= edge
     return np.where(near, separation.ink(_FAINT), 0.0)
 
 
-def _is_blurred(separation: _Separation, ink: NDArray[np.bool_]) -> bool:
-    """Return whether the edges of ``ink`` are wide for its height, as in a blurred picture.
+def _edge_width(separation: _Separation, ink: NDArray[np.bool_]) -> float:
+    """Return how wide the edges of ``ink`` are, in pixels: 1 or 2 if sharp, more if blurred.
 
-    An edge's width is how far the picture takes to rise from paper to strong
-    ink at its steepest: the strong ink's level over the median gradient on
-    the outline of ``ink``.
+    It is how far the picture takes to rise from paper to strong ink at its
+    steepest: the strong ink's level over the median gradient on the
+    outline of ``ink``.
     """
-    outline = ink & ~ndimage.binary_erosion(ink)
-    slope = np.hypot(ndimage.sobel(separation.flat, 0), ndimage.sobel(separation.flat, 1)) / 8
-    edge = separation.strong / max(float(np.median(slope[outline])), 1e-6)
-    rows = np.flatnonzero(ink.any(axis=1))
-    return bool(edge > _BLURRED * (rows[-1] - rows[0] + 1))
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    box = np.s_[max(rows[0] - 1, 0) : rows[-1] + 2, max(cols[0] - 1, 0) : cols[-1] + 2]
+    inside, flat = ink[box], separation.flat[box]
+    outline = inside & ~ndimage.binary_erosion(inside)
+    slope = np.hypot(ndimage.sobel(flat, 0), ndimage.sobel(flat, 1)) / 8
+    return separation.strong / max(float(np.median(slope[outline])), 1e-6)
 
 
 def ink_and_traces(grey: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int32]]:
