@@ -14,6 +14,7 @@ from scipy import ndimage
 
 from digitcnn import EmptyImageError, to_mnist
 from digitcnn._vision.greyscale import MAX_IMAGE_PIXELS, read_grey
+from digitcnn._vision.mnist_style import _ink_from_paper, ink_map
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +93,36 @@ def test_scale_does_not_matter_much(digits: NDArray[np.uint8], index: int, a: in
 def test_mnist_digits_stay_nearly_unchanged(digits: NDArray[np.uint8]) -> None:
     for digit in digits:
         assert similarity(to_mnist(digit), digit / 255) > 0.85
+
+
+def pieces(ink: NDArray[np.floating]) -> int:
+    """Return how many connected pieces the ink is in."""
+    return int(ndimage.label(ink > 0, structure=np.ones((3, 3)))[1])
+
+
+def test_a_blurred_digit_keeps_its_faint_strokes(test_slice: Split) -> None:
+    # digits scanned at 8 pixels a side and enlarged: their thin strokes fade below the threshold
+    scans = [
+        read_grey(
+            Image.fromarray(255 - digit)
+            .resize((8, 8), Image.Resampling.BOX)
+            .resize((64, 64), Image.Resampling.BILINEAR)
+        )
+        for digit in test_slice[0][:100]
+    ]
+    assert sum(pieces(_ink_from_paper(grey).ink()) > 1 for grey in scans) >= 3
+    assert all(pieces(ink_map(grey)) == 1 for grey in scans)
+
+
+@given(placements)
+def test_a_sharp_picture_keeps_only_the_ink_above_the_threshold(
+    digits: NDArray[np.uint8], placement: tuple[int, int, int, int]
+) -> None:
+    index, scale, top, left = placement
+    pen = np.where(digits[index] > 127, 255, 0).astype(np.uint8)  # a stroke with crisp edges
+    grey = read_grey(page(pen, scale, top, left, 200))
+    separation = _ink_from_paper(grey)  # what a faint ruled line would not reach
+    assert np.all(separation.flat[ink_map(grey) > 0] > separation.threshold)
 
 
 @pytest.mark.parametrize("value", [0, 128, 255])
