@@ -9,9 +9,9 @@ images:
 - *ensemble of 3* and *of 5*: the first three and all five (or all of them), averaged in one
   network (:meth:`DigitClassifier.from_members`, which is what
   ``DigitClassifier(n_models=...)`` trains);
-- *distilled*: one network trained by the default recipe, with the run's
-  first seed, on the ensemble of 5's probabilities and the labels
-  (``fit(..., teacher=ensemble)``);
+- *distilled*: one network trained by the default recipe (or ``--student``),
+  with the run's first seed, on the ensemble of 5's probabilities and the
+  labels (``fit(..., teacher=ensemble)``);
 
 each with and without test-time augmentation (``tta=True``). Also the
 training time on this machine (an ensemble's is its members'; the distilled
@@ -23,13 +23,16 @@ saved file, and the accuracy on 500 test digits scanned at 10 and 8 pixels
 interrupted benchmark resumes where it was::
 
     python benchmarks/ensemble.py --runs 2
-    python benchmarks/ensemble.py --runs 2 --recipe deep accurate --members 4 --no-distil
+    python benchmarks/ensemble.py --runs 2 --recipe deep accurate --members 4 \
+        --student slim --fine-tune 6
 
 The second trains two networks of the ``"deep"`` recipe and two of the
 default's in each run (deep seeds 0 and 2, default seeds 1 and 3; then 4 and
-6, 5 and 7) and writes ``results/ensemble-deep-accurate-4.md``, without the
-distilled network (``--no-distil``), whose teacher's forward passes would
-cost about as much as a deep network's training.
+6, 5 and 7). Its student is a network of the ``"slim"`` recipe, trained
+alone and then fine-tuned for 6 epochs with the ensemble as its teacher
+(``--fine-tune``): the teacher's forward passes on every training image
+make a whole training with it cost about as much as a deep network's. It
+writes ``results/ensemble-deep-accurate-4-slim-tuned6.md``.
 """
 
 from __future__ import annotations
@@ -100,6 +103,20 @@ def _distilled(
     )
 
 
+def _fine_tuned(
+    start: Path, epochs: int, x: np.ndarray, y: np.ndarray, members: list[DigitClassifier]
+) -> Callable[[], DigitClassifier]:
+    """Return how to fine-tune the network saved at ``start``, with the members' ensemble as
+    its teacher if there are members, for ``epochs`` at a third of its recipe's learning rate."""
+
+    def tune() -> DigitClassifier:
+        clf = DigitClassifier.load(start)
+        clf.set_params(warm_start=True, epochs=epochs, learning_rate=clf.recipe_.learning_rate / 3)
+        return clf.fit(x, y, teacher=DigitClassifier.from_members(members) if members else None)
+
+    return tune
+
+
 def single_row(recipe: str, recipes: list[str]) -> str:
     """Return the name of the row of ``recipe``'s single networks among ``recipes``'."""
     return "single" if len(recipes) == 1 else f"single ({recipe})"
@@ -152,6 +169,15 @@ def main() -> None:
         help="also distil each run's ensemble into one network of the --student recipe",
     )
     parser.add_argument("--student", default=DEFAULT_RECIPE, help="the distilled network's recipe")
+    parser.add_argument(
+        "--fine-tune",
+        type=int,
+        default=0,
+        metavar="EPOCHS",
+        help="distil by fine-tuning the student recipe's trained network for EPOCHS epochs "
+        "at a third of its learning rate (default 0: train the student with the teacher "
+        "from the start)",
+    )
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument(
         "--cache", type=Path, default=ROOT / "benchmarks" / ".cache", help="trained networks"
@@ -191,7 +217,30 @@ def main() -> None:
             kinds[f"ensemble of {size}"] = measure(ensemble, x_test, y_test, scans, truth) | {
                 "train_seconds": sum(seconds[:size])
             }
-        if args.distil:
+        if args.distil and args.fine_tune:
+            first = f"{args.student}-seed{seeds[0]}"
+            start, start_seconds = trained(
+                args.cache, first, _member(args.student, seeds[0], x_train, y_train)
+            )
+            kinds[f"{args.student}, the student's start"] = measure(
+                start, x_test, y_test, scans, truth
+            ) | {"train_seconds": start_seconds}
+            for name, teachers in (
+                (f"{args.student}, fine-tuned without a teacher", []),
+                ("distilled", members),
+            ):
+                tuned, tuning_seconds = trained(
+                    args.cache,
+                    f"{first}-tuned-{args.fine_tune}"
+                    + (f"-by-{'-'.join(args.recipe)}" if teachers else ""),
+                    _fine_tuned(
+                        args.cache / f"{first}.keras", args.fine_tune, x_train, y_train, teachers
+                    ),
+                )
+                kinds[name] = measure(tuned, x_test, y_test, scans, truth) | {
+                    "train_seconds": start_seconds + tuning_seconds
+                }
+        elif args.distil:
             student, student_seconds = trained(
                 args.cache,
                 f"{student_prefix}distilled-from-{'-'.join(args.recipe)}-seed{seeds[0]}",
@@ -249,7 +298,14 @@ def main() -> None:
         + (" by recipe" if len(args.recipe) > 1 else "")
         + (
             f"; the distilled network is the `{args.student}` recipe's, with the run's first "
-            "seed, taught by the ensemble of them all. "
+            "seed, taught by the ensemble of them all"
+            + (
+                f": trained alone (*the student's start*), then fine-tuned for {args.fine_tune} "
+                "epochs at a third of its learning rate with the ensemble as its teacher "
+                "(and, to compare, without a teacher). "
+                if args.fine_tune
+                else ". "
+            )
             if args.distil
             else " (no distilled network here: `--no-distil`). "
         )
@@ -258,15 +314,18 @@ def main() -> None:
         f"times the cost; *cost* is the time per image as a ratio to *{baseline}*'s. "
         "10 px and 8 px: 500 test digits reduced to that many pixels a side "
         "and enlarged to 64 (`photos.low_resolution`), read by `predict_images`. Training "
-        "time: an ensemble's is its members'; a distilled network's excludes its teacher's. "
+        "time: an ensemble's is its members'; a distilled network's excludes its teacher's "
+        "and includes its start's. "
         "Milliseconds per image: `score` on the test set in batches of 1,024, in this process. "
         + describe(env),
     ]
     default = args.recipe == [DEFAULT_RECIPE] and args.members == MEMBERS
     name = "ensemble" if default else f"ensemble-{'-'.join(args.recipe)}-{args.members}"
+    if args.distil and student_prefix:
+        name += f"-{args.student}"
     write_results(
         args.output,
-        name + (f"-{args.student}-student" if args.distil and student_prefix else ""),
+        name + (f"-tuned{args.fine_tune}" if args.distil and args.fine_tune else ""),
         "Ensembles, test-time augmentation and distillation",
         "\n".join(lines) + "\n",
         {"runs": runs, "environment": env},
