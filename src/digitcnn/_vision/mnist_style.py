@@ -118,7 +118,7 @@ def _edge_width(separation: _Separation, ink: NDArray[np.bool_]) -> float:
     box = np.s_[max(rows[0] - 1, 0) : rows[-1] + 2, max(cols[0] - 1, 0) : cols[-1] + 2]
     inside, flat = ink[box], separation.flat[box]
     outline = inside & ~ndimage.binary_erosion(inside)
-    slope = np.hypot(ndimage.sobel(flat, 0), ndimage.sobel(flat, 1)) / 8
+    slope = np.hypot(ndimage.sobel(flat, 0), ndimage.sobel(flat, 1)) / 8  # Sobel weighs 8x
     return separation.strong / max(float(np.median(slope[outline])), 1e-6)
 
 
