@@ -72,7 +72,7 @@ def test_methods_before_fit_raise_not_fitted(method: str, args: int, test_slice:
         (
             {"recipe": "slow"},
             ValueError,
-            "recipe must be one of \\['accurate', 'classic', 'deep', 'fast', 'robust'\\]",
+            "recipe must be one of \\['accurate', 'classic', 'deep', 'fast', 'robust', 'slim'\\]",
         ),
         ({"recipe": None}, ValueError, "recipe must be one of"),
         ({"seed": -1}, ValueError, "seed must be at least 0"),
