@@ -314,9 +314,9 @@ def main() -> None:
         f"times the cost; *cost* is the time per image as a ratio to *{baseline}*'s. "
         "10 px and 8 px: 500 test digits reduced to that many pixels a side "
         "and enlarged to 64 (`photos.low_resolution`), read by `predict_images`. Training "
-        "time: an ensemble's is its members'; a distilled network's excludes its teacher's "
-        "and includes its start's. "
-        "Milliseconds per image: `score` on the test set in batches of 1,024, in this process. "
+        "time: an ensemble's is its members'; a distilled network's excludes its teacher's"
+        + (" and includes its start's. " if args.fine_tune else ". ")
+        + "Milliseconds per image: `score` on the test set in batches of 1,024, in this process. "
         + describe(env),
     ]
     default = args.recipe == [DEFAULT_RECIPE] and args.members == MEMBERS
