@@ -2,8 +2,8 @@
 
 A digit scanned at a low resolution or photographed from afar is only a few
 pixels tall. :func:`~digitcnn.to_mnist` turns such a picture into a 28x28
-image whose strokes are crisp but blocky, which a network trained on
-MNIST's smooth digits misreads: the pretrained model read 500 test digits
+image whose strokes are blocky, which a network trained on MNIST's smooth
+digits misreads: the pretrained model read 500 test digits
 reduced to 10 pixels a side at 91.6%, and to 8 pixels at 81.8%.
 :func:`low_resolution_copies` adds such images to the training set: each
 chosen digit is reduced to 7-16 pixels a side by averaging (as a sensor's
